@@ -1,0 +1,1 @@
+"""Capture: cameras and video files, microphones and audio tracks, recording."""

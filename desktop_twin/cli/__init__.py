@@ -1,0 +1,1 @@
+"""The desktop-twin command: the GUI with no arguments, subcommands otherwise."""

@@ -1,0 +1,1 @@
+"""Export: torch to ONNX and the .twin bundle."""

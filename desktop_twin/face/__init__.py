@@ -1,0 +1,1 @@
+"""The face pipeline through ONNX Runtime: detection, landmarks, alignment, sketch."""

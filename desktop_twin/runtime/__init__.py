@@ -1,0 +1,1 @@
+"""The live path: ONNX Runtime sessions, driving the twin, rendering video. No torch."""

@@ -1,0 +1,119 @@
+"""A twin project is a folder under the data root; this module creates, finds and changes them."""
+
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_twin.errors import UserError
+from desktop_twin.store.manifest import MANIFEST_NAME, ProjectManifest, load_manifest, save_manifest
+from desktop_twin.store.paths import data_root
+
+MAX_NAME_LENGTH = 64
+_FORBIDDEN_CHARACTERS = set('/\\:*?"<>|')
+
+
+@dataclass
+class TwinProject:
+    path: Path
+    manifest: ProjectManifest
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def footage_dir(self) -> Path:
+        return self.path / "footage"
+
+    @property
+    def prepared_dir(self) -> Path:
+        return self.path / "prepared"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.path / "recordings"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    def save(self) -> None:
+        save_manifest(self.path / MANIFEST_NAME, self.manifest)
+
+
+def validate_name(name: str) -> str:
+    """Return the name, stripped, or raise UserError saying what is wrong with it."""
+    name = unicodedata.normalize("NFC", name.strip())
+    if not name:
+        raise UserError("A twin needs a name.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise UserError(f"A twin's name can be at most {MAX_NAME_LENGTH} characters long.")
+    bad = sorted({c for c in name if c in _FORBIDDEN_CHARACTERS})
+    if bad:
+        raise UserError(f"A twin's name cannot contain {' '.join(bad)}: {name!r}.")
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        raise UserError("A twin's name cannot contain control characters.")
+    if name.startswith("."):
+        raise UserError("A twin's name cannot start with a dot.")
+    return name
+
+
+def list_projects(root: Path | None = None) -> list[TwinProject]:
+    """Every readable project under the data root, by name; damaged ones are skipped."""
+    root = root or data_root()
+    projects = []
+    for folder in sorted(root.glob("*/")) if root.is_dir() else []:
+        if folder.name.startswith(".") or not (folder / MANIFEST_NAME).is_file():
+            continue
+        try:
+            projects.append(TwinProject(folder, load_manifest(folder / MANIFEST_NAME)))
+        except UserError:
+            continue
+    return projects
+
+
+def open_project(name: str, root: Path | None = None) -> TwinProject:
+    folder = (root or data_root()) / validate_name(name)
+    if not (folder / MANIFEST_NAME).is_file():
+        raise UserError(f"There is no twin called {name!r}. Create it with: desktop-twin new {name}")
+    return TwinProject(folder, load_manifest(folder / MANIFEST_NAME))
+
+
+def create_project(name: str, root: Path | None = None) -> TwinProject:
+    name = validate_name(name)
+    root = root or data_root()
+    _check_no_clash(name, root)
+    folder = root / name
+    try:
+        folder.mkdir(parents=True)
+    except OSError as error:
+        raise UserError(f"Cannot create the twin's folder {folder}: {error.strerror}.") from None
+    project = TwinProject(folder, ProjectManifest(name=name))
+    project.save()
+    return project
+
+
+def rename_project(project: TwinProject, new_name: str) -> TwinProject:
+    new_name = validate_name(new_name)
+    root = project.path.parent
+    if new_name.casefold() != project.name.casefold():
+        _check_no_clash(new_name, root)
+    new_folder = root / new_name
+    project.path.rename(new_folder)
+    renamed = TwinProject(new_folder, project.manifest.model_copy(update={"name": new_name}))
+    renamed.save()
+    return renamed
+
+
+def delete_project(project: TwinProject) -> None:
+    # Rename first so a crash mid-delete leaves a hidden folder, not a half-project.
+    doomed = project.path.with_name(f".deleting-{project.path.name}")
+    project.path.rename(doomed)
+    shutil.rmtree(doomed)
+
+
+def _check_no_clash(name: str, root: Path) -> None:
+    # Compare case-insensitively: on macOS and Windows "Ann" and "ann" are one folder.
+    if root.is_dir() and any(p.name.casefold() == name.casefold() for p in root.iterdir()):
+        raise UserError(f"A twin called {name!r} already exists. Choose another name.")

@@ -1,0 +1,1 @@
+"""Training: datasets, the twin models, losses and the trainer. Imports torch."""

@@ -1,0 +1,103 @@
+import json
+import os
+
+import pytest
+
+from desktop_twin.errors import UserError
+from desktop_twin.store import (
+    create_project,
+    data_root,
+    delete_project,
+    list_projects,
+    open_project,
+    rename_project,
+    validate_name,
+)
+from desktop_twin.store.manifest import SCHEMA_VERSION, load_manifest
+
+
+def test_data_root_follows_the_environment(fresh_data_root):
+    assert data_root() == fresh_data_root
+
+
+def test_create_open_and_list(fresh_data_root):
+    project = create_project("Ann")
+    assert project.path == fresh_data_root / "Ann"
+    assert open_project("Ann").manifest == project.manifest
+    assert [p.name for p in list_projects()] == ["Ann"]
+    assert project.manifest.status == "empty"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a/b", "a\\b", "..", ".hidden", "x" * 65, "tab\there", "a:b"])
+def test_bad_names_are_refused_with_a_message(name):
+    with pytest.raises(UserError) as error:
+        validate_name(name)
+    assert str(error.value)
+
+
+def test_names_may_be_any_language():
+    assert validate_name("  Zoë 李 ") == "Zoë 李"
+
+
+def test_clashing_names_are_refused_whatever_the_case():
+    create_project("Ann")
+    with pytest.raises(UserError, match="already exists"):
+        create_project("ann")
+
+
+def test_rename_and_delete():
+    project = create_project("Ann")
+    renamed = rename_project(project, "Bea")
+    assert not project.path.exists()
+    assert open_project("Bea").name == "Bea"
+    delete_project(renamed)
+    assert list_projects() == []
+
+
+def test_unwritable_data_root_is_a_clear_error(tmp_path, monkeypatch):
+    if os.geteuid() == 0:
+        # root ignores permissions: point the root below a regular file instead
+        blocker = tmp_path / "file"
+        blocker.write_text("")
+        monkeypatch.setenv("DESKTOP_TWIN_HOME", str(blocker / "twins"))
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        monkeypatch.setenv("DESKTOP_TWIN_HOME", str(locked / "twins"))
+    with pytest.raises(UserError, match="Cannot create"):
+        create_project("Ann")
+
+
+def test_manifest_from_a_newer_version_is_refused_plainly():
+    project = create_project("Ann")
+    path = project.path / "manifest.json"
+    raw = json.loads(path.read_text())
+    raw["schema_version"] = SCHEMA_VERSION + 1
+    path.write_text(json.dumps(raw))
+    with pytest.raises(UserError, match="newer version"):
+        load_manifest(path)
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"schema_version": 1}', '{"schema_version": 1, "name": 5}', "[]"])
+def test_damaged_manifest_is_a_clear_error(content):
+    project = create_project("Ann")
+    (project.path / "manifest.json").write_text(content)
+    with pytest.raises(UserError):
+        open_project("Ann")
+    assert list_projects() == []  # the library skips it instead of failing
+
+
+def test_a_crash_while_saving_keeps_the_old_manifest(monkeypatch):
+    project = create_project("Ann")
+    before = (project.path / "manifest.json").read_text()
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    project.manifest.footage = []
+    project.manifest.name = "changed"
+    with pytest.raises(OSError):
+        project.save()
+    assert (project.path / "manifest.json").read_text() == before
+    assert [p.name for p in project.path.iterdir()] == ["manifest.json"]  # no temporary left
