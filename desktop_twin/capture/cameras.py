@@ -18,6 +18,7 @@ PROBE_INDICES = 10  # where no device list exists (not Linux), indices tried
 PROBE_FRAMES = 12  # frames read to measure what a camera really delivers
 LOST_AFTER_SECONDS = 2.0  # a live camera failing to deliver this long is gone
 DEFAULT_FILE_FPS = 25.0  # for image sequences, which carry no frame rate
+RESUME_AFTER_SECONDS = 1.0  # a file read this late was paused, not slow: it does not skip ahead
 DRIVER_TIMESTAMP_MAX_AGE = 1.0  # seconds; older (or future) driver timestamps are not trusted
 
 
@@ -101,7 +102,6 @@ class Camera:
         self._file_fps = file_fps
         self._first_due: float | None = None
         self._delivered = 0
-        self._last_success = time.monotonic()
         self.dropped_frames = 0  # frames a file camera skipped to keep real time
         self.width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
@@ -112,8 +112,9 @@ class Camera:
 
     def _read_file(self) -> Frame | None:
         now = time.monotonic()
-        if self._first_due is None:
-            self._first_due = now
+        if self._first_due is None or now - self._due(self._delivered) > RESUME_AFTER_SECONDS:
+            # First read, or the reader paused (between takes): play on from here.
+            self._first_due = now - self._delivered / self._file_fps
         due = self._due(self._delivered)
         while now - due >= 1.0 / self._file_fps:  # late by a whole frame: drop, as a camera would
             if not self._capture.grab():
@@ -132,13 +133,13 @@ class Camera:
         return self._first_due + index / self._file_fps
 
     def _read_device(self) -> Frame:
+        started = time.monotonic()
         while True:
             ok, image = self._capture.read()
             now = time.monotonic()
             if ok and image is not None:
-                self._last_success = now
                 return self._deliver(image, self._capture_time(now))
-            if now - self._last_success > LOST_AFTER_SECONDS:
+            if now - started > LOST_AFTER_SECONDS:
                 raise DeviceLostError(
                     f"The camera ({self.description}) stopped delivering pictures (unplugged, or taken "
                     "by another program?). The recording so far is kept."

@@ -20,6 +20,8 @@ from desktop_twin.errors import UserError
 COMBINED_FILE = "recording.mp4"
 VIDEO_CODEC_OPTIONS = {"crf": "18", "preset": "veryfast"}  # visually lossless, fast enough on a laptop
 AUDIO_BIT_RATE = 160_000
+MIN_FRAMES_TO_MEASURE_FPS = 10
+FPS_TOLERANCE = 0.15
 
 
 def combine_recording(
@@ -63,8 +65,17 @@ def aligned_audio(recording: Recording, start_time: float, seconds: float) -> np
     return aligned
 
 
+def output_fps(frame_times: np.ndarray, claimed_fps: float) -> float:
+    """The camera's claimed rate, unless it really delivered at another (webcams halve their
+    rate in dim light): then the measured one, so frames are neither doubled nor dropped."""
+    if len(frame_times) < MIN_FRAMES_TO_MEASURE_FPS:
+        return claimed_fps
+    measured = 1.0 / float(np.median(np.diff(frame_times)))
+    return claimed_fps if abs(measured / claimed_fps - 1.0) <= FPS_TOLERANCE else round(measured, 2)
+
+
 def _encode(recording: Recording, path: Path, on_progress: Callable[[float], None]) -> None:
-    fps = recording.metadata.fps
+    fps = output_fps(recording.video.times, recording.metadata.fps)
     sources = output_frame_sources(recording.video.times, fps)
     audio = aligned_audio(recording, recording.video.times[0], len(sources) / fps)
     height, width = next(recording.video.frames()).shape[:2]

@@ -13,6 +13,7 @@ PREFERRED_SAMPLE_RATE = 48_000  # webrtcvad takes 48 kHz directly; most micropho
 RING_SECONDS = 20.0  # how long the recorder may stall before audio is dropped
 SILENT_DEVICE_SECONDS = 2.0  # a running stream that delivers nothing this long is gone
 _PA_DEVICE_UNAVAILABLE = -9985
+_open_microphones: set["Microphone"] = set()  # PortAudio must not be restarted under these
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,18 @@ class MicrophoneInfo:
 
 
 def list_microphones(rescan: bool = False) -> list[MicrophoneInfo]:
-    """Every input device PortAudio sees; rescan=True picks up devices plugged in since start."""
+    """Every input device PortAudio sees; rescan=True picks up devices plugged in since start
+    (unless a microphone is recording: then the list stays as it was)."""
     if rescan:
         _rescan_devices()
     try:
-        default_input = sd.default.device[0]
-        if default_input is None or default_input < 0:
-            default_input = sd.query_hostapis(0)["default_input_device"]
         devices = sd.query_devices()
     except sd.PortAudioError:
         return []
+    try:
+        default_input = sd.query_devices(kind="input")["index"]
+    except sd.PortAudioError:  # no default input device
+        default_input = None
     host_apis = sd.query_hostapis()
     return [
         MicrophoneInfo(
@@ -92,6 +95,9 @@ class Microphone:
         return self.device_overflows + self.ring.dropped_blocks
 
     def start(self) -> None:
+        """Open and start the stream; each start begins a fresh stream, sample 0 and all."""
+        self.ring = AudioRingBuffer(int(RING_SECONDS * self.sample_rate), channels=1)
+        self.device_overflows = 0
         try:
             self._stream = sd.InputStream(
                 device=self.info.index, samplerate=self.sample_rate, channels=1, dtype="int16",
@@ -101,6 +107,7 @@ class Microphone:
         except sd.PortAudioError as error:
             self._stream = None
             raise _open_error(self.info, error) from None
+        _open_microphones.add(self)
         self._last_data_time = time.monotonic()
 
     def _on_audio(self, indata, frames, times, status) -> None:
@@ -130,11 +137,14 @@ class Microphone:
         if self._stream is None:
             return
         try:
-            self._stream.stop()
+            # Abort, not stop: stop waits for pending buffers, which for a device that has
+            # gone silent can block for many seconds; the ring already holds what matters.
+            self._stream.abort()
             self._stream.close()
         except sd.PortAudioError:
             pass  # a device that vanished cannot be stopped; it is closed either way
         self._stream = None
+        _open_microphones.discard(self)
 
 
 def _open_error(info: MicrophoneInfo, error: sd.PortAudioError) -> Exception:
@@ -149,6 +159,9 @@ def _open_error(info: MicrophoneInfo, error: sd.PortAudioError) -> Exception:
 def _rescan_devices() -> None:
     # PortAudio enumerates devices once, at initialisation; re-initialising it is the only
     # way to see a device plugged in (or a sound server started) after the app started.
+    # Doing so under an open stream would crash PortAudio.
+    if _open_microphones:
+        return
     sd._terminate()
     sd._initialize()
 

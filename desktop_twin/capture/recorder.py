@@ -24,9 +24,11 @@ from desktop_twin.capture.recording_format import (
     write_metadata,
 )
 from desktop_twin.capture.ring_buffer import AudioChunk
+from desktop_twin.errors import UserError
 
 MIN_FREE_BYTES = 500 * 1024 * 1024  # below this a take would stop within a minute or two
 FIRST_AUDIO_TIMEOUT = 3.0  # seconds to wait for the microphone's first samples
+STALE_FRAME_SECONDS = 0.1  # frames captured this long before the take began are not part of it
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,13 @@ class RecordingJob:
         self.folder.mkdir(parents=True, exist_ok=False)
         metadata = self._metadata()
         write_metadata(self.folder, metadata)
+        try:
+            self.microphone.start()
+        except UserError:  # missing or busy: nothing was recorded, leave nothing behind
+            shutil.rmtree(self.folder)
+            raise
         video, audio = VideoTrackWriter(self.folder), AudioTrackWriter(self.folder)
         message, stopped_early = "", False
-        self.microphone.start()
         try:
             self._wait_for_first_audio(audio)
             message = self._record(video, audio, on_progress or (lambda progress: None))
@@ -110,10 +116,13 @@ class RecordingJob:
 
     def _record(self, video: VideoTrackWriter, audio: AudioTrackWriter, on_progress) -> str:
         first_time = None
+        take_start = time.monotonic()
         while not self._cancel.is_set():
             frame = self.camera.read()
             if frame is None:
                 return "The video file has ended."
+            if first_time is None and frame.time < take_start - STALE_FRAME_SECONDS:
+                continue  # a webcam's queued frames from before the take
             first_time = frame.time if first_time is None else first_time
             if self.seconds is not None and frame.time - first_time >= self.seconds:
                 return "Finished."

@@ -20,6 +20,9 @@ COMMANDS = {
     "prepare": "desktop_twin.cli.prepare_command",
     "landmarks": "desktop_twin.cli.landmarks_command",
     "doctor": "desktop_twin.cli.doctor_command",
+    "train": "desktop_twin.cli.train_command",
+    "pretrain": "desktop_twin.cli.train_command",
+    "evaluate": "desktop_twin.cli.evaluate_command",
 }
 
 

@@ -16,6 +16,12 @@ class ProgressBar:
         self._bar.n = done
         self._bar.refresh()
 
+    def describe(self, text: str) -> None:
+        self._bar.set_postfix_str(text, refresh=False)
+
+    def write(self, text: str) -> None:
+        tqdm.write(text)
+
     def __enter__(self) -> "ProgressBar":
         return self
 

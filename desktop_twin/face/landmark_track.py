@@ -14,7 +14,7 @@ from desktop_twin.store.atomic import atomic_write_with
 
 @dataclass
 class LandmarkTrack:
-    landmarks: np.ndarray  # (frames, 478, 3) float32, source pixels, NaN without a face
+    landmarks: np.ndarray  # (frames, 478, 3) float32, source pixels as the mesh saw them, NaN without a face
     score: np.ndarray  # (frames,) face-presence probability, 0 without a face
     fps: float
 
@@ -25,7 +25,7 @@ def track_video(path: Path, progress: Callable[[int, int], None] | None = None) 
     landmarks, scores = [], []
     for index, frame in enumerate(iterate_frames(path)):
         observation = tracker.track(frame, index / info.fps)
-        landmarks.append(observation.landmarks if observation else np.full((478, 3), np.nan, np.float32))
+        landmarks.append(observation.raw_landmarks if observation else np.full((478, 3), np.nan, np.float32))
         scores.append(observation.score if observation else 0.0)
         if progress:
             progress(index + 1, max(info.frames, index + 1))

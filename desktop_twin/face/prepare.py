@@ -134,11 +134,12 @@ def _prepare_frame(frame, time_seconds, tracker, crops, track, crop_size) -> Non
                      crop_transform=np.full((2, 3), np.nan), sharpness=np.nan, brightness=np.nan,
                      eye_distance=np.nan)
         return
+    # Smoothed landmarks place the crop (no jitter); raw ones describe what it shows.
     matrix = canonical_transform(observation.landmarks, crop_size)
     crop = warp_to_crop(frame, matrix, crop_size)
     crops.add(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
-    track.append(has_face=True, score=observation.score, landmarks=observation.landmarks,
-                 crop_landmarks=transform_points(observation.landmarks, matrix), crop_transform=matrix,
+    track.append(has_face=True, score=observation.score, landmarks=observation.raw_landmarks,
+                 crop_landmarks=transform_points(observation.raw_landmarks, matrix), crop_transform=matrix,
                  sharpness=quality.crop_sharpness(crop), brightness=quality.crop_brightness(crop),
                  eye_distance=quality.eye_distance(observation.landmarks))
 

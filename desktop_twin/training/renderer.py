@@ -3,7 +3,7 @@
 Two pathways:
 
 - the *reference encoder* reads one or a few reference crops of the person (image + their
-  sketch) into feature maps at 1/4, 1/8 and 1/16 of the crop and a global vector;
+  sketch) into one feature map per generator level and a global vector;
 - the *generator* reads the driving sketch and renders the face. Every residual block of
   the generator takes the reference as a per-channel gain (from the global vector) and an
   additive spatial map (from the feature map of its resolution).
@@ -14,14 +14,14 @@ its output into constants: the gains into the weights of the convolutions they s
 maps into parameters added after them. The baked model takes only the sketch, and costs
 what the generator alone costs.
 
-The generator works at 1/4 resolution, since full-resolution convolutions dominate the
-cost of a generator on a CPU: a strided 8x8 convolution in; out through a nearest 2x resize,
-one cheap 3x3 convolution at 1/2 resolution (so no 4x4 blocks show) and a pixel-shuffle.
-ONNX Runtime's CPU provider runs Transpose and DepthToSpace slowly, so the graph has neither
-a pixel-unshuffle nor a pixel-shuffle inside the network: upsampling is a nearest resize.
-ReLU, no normalisation, residual branches that start at zero. Nothing warps: the crop is
-aligned and the generator's receptive field covers it. Widths that are multiples of 16 run
-fastest in ONNX Runtime.
+The generator works at 1/4 resolution and below, since full-resolution convolutions
+dominate the cost of a generator on a CPU: a strided 8x8 convolution in; out through a
+nearest 2x resize, one cheap 3x3 convolution at 1/2 resolution (so no 4x4 blocks show) and
+a final 2x pixel-shuffle of 12 channels. Inside, upsampling is a nearest resize: ONNX
+Runtime's CPU provider runs the Transpose of a pixel-unshuffle and wide DepthToSpace ops
+slowly (2 ms and 0.5-1 ms each at these sizes). ReLU, no normalisation, residual branches
+that start at zero. Nothing warps: the crop is aligned and the generator's receptive field
+covers it. Widths that are multiples of 16 run fastest in ONNX Runtime.
 """
 
 import copy
@@ -34,13 +34,14 @@ ONNX_OPSET = 18
 ONNX_INPUT = "sketch"
 ONNX_OUTPUT = "image"
 
+# Baked, through ONNX Runtime on a 2-core CPU (tests/benchmarks/renderer_speed.py).
 PRESETS = {
-    # 128 px output: a quarter of the pixels, for training on a CPU.
-    "draft": {"width": 32, "blocks": [2, 2, 2], "image_size": 128},
-    # About 9 ms (2 threads) / 16 ms (1 thread) baked through ONNX Runtime on a 2-core CPU.
-    "standard": {"width": 32, "blocks": [2, 2, 4], "image_size": 256},
-    # For a GPU; still about 20 ms on 2 CPU threads.
-    "high": {"width": 48, "blocks": [2, 2, 4], "image_size": 256},
+    # The standard network at 128 px: a quarter of the pixels, for training on a CPU (~4 ms).
+    "draft": {"width": 32, "blocks": [2, 2, 2, 2], "image_size": 128},
+    # The live default: ~16 ms on 1 thread, ~9 ms on 2 on a quiet machine.
+    "standard": {"width": 32, "blocks": [2, 2, 2, 2], "image_size": 256},
+    # For a GPU; about twice the standard's cost on a CPU.
+    "high": {"width": 48, "blocks": [2, 2, 2, 2], "image_size": 256},
 }
 
 _HEAD_CHANNELS = 16  # channels of the cheap 1/2-resolution stage before the output
@@ -98,7 +99,9 @@ def _block_levels(blocks) -> list[int]:
 
 
 class SketchGenerator(nn.Module):
-    """The sketch pathway: a small U-Net over 1/4, 1/8, 1/16 of the crop, widths w, 2w, 4w."""
+    """The sketch pathway: a U-Net with one level per entry of `blocks` (that many residual
+    blocks), from 1/4 of the crop at `width` channels, each level half the resolution and
+    twice the width of the one above."""
 
     def __init__(self, width: int, blocks):
         super().__init__()
@@ -162,7 +165,7 @@ class TwinRenderer(nn.Module):
     (B, K, 3, S, S) for K references per sample, whose features are averaged. S = image_size.
     """
 
-    def __init__(self, width: int = 32, blocks=(2, 2, 4), image_size: int = 256):
+    def __init__(self, width: int = 32, blocks=(2, 2, 2, 2), image_size: int = 256):
         super().__init__()
         blocks = list(blocks)
         stride = 4 * 2 ** (len(blocks) - 1)
@@ -190,12 +193,12 @@ class TwinRenderer(nn.Module):
         b, k = reference_image.shape[:2]
         features = self.reference(reference_image.flatten(0, 1), reference_sketch.flatten(0, 1))
         features = [f.unflatten(0, (b, k)).mean(1) for f in features]
-        shifts = [list(head(f).chunk(head.out_channels // f.shape[1], 1)) for head, f in zip(self.to_shift, features)]
+        shifts = [list(head(f).split(f.shape[1], 1)) for head, f in zip(self.to_shift, features)]
         stem_shift = shifts[0].pop(0)
-        gains = (1 + self.to_gain(features[-1].mean((2, 3)))).split(
-            [self.generator.widths[lvl] for lvl in self.generator.levels], 1
-        )
-        conditions = [(g[:, :, None, None], shifts[lvl].pop(0)) for g, lvl in zip(gains, self.generator.levels)]
+        levels = self.generator.levels
+        gains = 1 + self.to_gain(features[-1].mean((2, 3)))
+        gains = gains.split([self.generator.widths[lvl] for lvl in levels], 1)
+        conditions = [(g[:, :, None, None], shifts[lvl].pop(0)) for g, lvl in zip(gains, levels)]
         return stem_shift, conditions
 
     @torch.no_grad()
@@ -215,8 +218,8 @@ class BakedRenderer(nn.Module):
 
     def __init__(self, generator: SketchGenerator, stem_shift, conditions, config: dict):
         super().__init__()
-        self.config = dict(config)
-        self.generator = copy.deepcopy(generator).eval()
+        self.config = copy.deepcopy(config)
+        self.generator = copy.deepcopy(generator)
         for block, (gain, _) in zip(self.generator.blocks, conditions):
             # (conv(x) + b) * g == conv with weights and bias scaled by g, per output channel.
             g = gain.reshape(-1)

@@ -71,10 +71,10 @@ def run_clip(video: Path, reference: np.ndarray, detector: FaceDetector, mesh: F
     tracked, same_roi = np.full_like(reference, np.nan), np.full_like(reference, np.nan)
     detector_ms, mesh_ms, tracker_ms = [], [], []
     for index, frame in enumerate(read_frames(video)):
-        result, ms = timed(tracker.track, frame)
+        result, ms = timed(tracker.track, frame, index / 25.0)
         tracker_ms.append(ms)
         if result is not None:
-            tracked[index] = result.landmarks
+            tracked[index] = result.raw_landmarks  # the model's agreement, before smoothing
         _, ms = timed(detector.detect, frame)
         detector_ms.append(ms)
         if index > 0 and np.isfinite(reference[index - 1, 0, 0]):
@@ -90,10 +90,11 @@ def summary(name: str, ours: np.ndarray, reference: np.ndarray) -> str:
     both = found_ours & found_reference
     errors = normalised_errors(ours[both], reference[both]) * 100
     iris = normalised_errors(ours[both], reference[both], IRIS) * 100
+    pixels = np.linalg.norm(ours[both, :, :2] - reference[both, :, :2], axis=2).mean()
     return (f"  {name:9s} frames {both.sum():4d}/{len(reference)} (face only in ours "
             f"{(found_ours & ~found_reference).sum()}, only in MediaPipe's {(~found_ours & found_reference).sum()}): "
-            f"mean {errors.mean():.3f}%  median {np.median(errors):.3f}%  max {errors.max():.3f}%  "
-            f"irises mean {iris.mean():.3f}%")
+            f"mean {errors.mean():.3f}% ({pixels:.3f} px)  median {np.median(errors):.3f}%  "
+            f"max {errors.max():.3f}%  irises mean {iris.mean():.3f}%")
 
 
 def find_video(stem: str) -> Path:

@@ -292,7 +292,9 @@ def finish(model: onnx.ModelProto, description: str, source_sha256: str) -> onnx
     model.doc_string = description
     model.metadata_props.clear()
     for key, value in {"source": f"mediapipe=={MEDIAPIPE_VERSION} (Apache-2.0)",
-                       "source_tflite_sha256": source_sha256}.items():
+                       "source_tflite_sha256": source_sha256,
+                       "modified": "converted from TFLite with tf2onnx; MediaPipe custom ops and PRelu "
+                                   "rewritten as standard ONNX ops; see FACE_MODELS_CARD.md"}.items():
         model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=value))
     model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     onnx.checker.check_model(model, full_check=True)

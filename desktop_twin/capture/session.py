@@ -1,0 +1,137 @@
+"""The guided recording session: consent on camera, then a prompted take, then one video file.
+
+A session folder holds consent/ (the consent take, its clip and record), take/ (the
+guided take's tracks) and FOLDER_NAME.mp4 (the take combined, ready to import as footage).
+The GUI and the command line run this same job and show its events.
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from desktop_twin.capture.analysis import BackgroundAnalysis, LandmarkSource, LiveAnalyzer, LiveReport
+from desktop_twin.capture.cameras import Camera
+from desktop_twin.capture.combine import combine_recording
+from desktop_twin.capture.consent import CONSENT_FOLDER, ConsentRecord, seal_consent
+from desktop_twin.capture.microphones import Microphone
+from desktop_twin.capture.prompts import GuidedScript, Prompt
+from desktop_twin.capture.recorder import RecordingJob, RecordingProgress, RecordingResult
+
+TAKE_FOLDER = "take"
+SPEECH_GRACE_SECONDS = 3.0  # into a reading prompt before "no speech heard" may show
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    phase: str  # "consent", "take" or "combining"
+    prompt: Prompt | None
+    prompt_changed: bool
+    progress: RecordingProgress | None  # None while combining
+    report: LiveReport | None  # newest analysis, None until the first
+    fraction: float  # of this phase done, 0..1 (0 when the take has no set length)
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    folder: Path
+    consent: ConsentRecord | None
+    take: RecordingResult | None
+    video: Path | None  # the combined take; None when nothing usable was recorded
+    message: str
+
+
+class GuidedSession:
+    def __init__(self, folder: Path, name: str, camera: Camera, microphone: Microphone, script: GuidedScript,
+                 seconds: float | None = None, landmarks: LandmarkSource | None = None, need_consent: bool = True):
+        self.folder = Path(folder)
+        self.name = name
+        self.camera = camera
+        self.microphone = microphone
+        self.script = script
+        self.seconds = seconds if seconds is not None else script.seconds
+        self.landmarks = landmarks
+        self.need_consent = need_consent
+        self._cancel = threading.Event()
+        self._job: RecordingJob | None = None
+
+    def prepare(self) -> str:
+        """Check that recording can start (raises UserError); describe what will happen."""
+        summary = RecordingJob(self.camera, self.microphone, self.folder / TAKE_FOLDER, self.seconds).prepare()
+        consent = "First, a consent statement read on camera. " if self.need_consent else ""
+        return consent + summary
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self._job is not None:
+            self._job.cancel()
+
+    def run(self, on_event: Callable[[SessionEvent], None] | None = None) -> SessionResult:
+        emit = on_event or (lambda event: None)
+        consent = None
+        if self.need_consent:
+            consent_take = self._record_consent(emit)
+            if self._cancel.is_set() or consent_take.stopped_early or not consent_take.frames:
+                return SessionResult(self.folder, None, None, None, _not_consented(consent_take, self._cancel))
+            consent = seal_consent(self.folder / CONSENT_FOLDER, self.name, self.consent_prompt().text)
+        take = self._record_take(emit)
+        video, message = self._combine(take, emit)
+        return SessionResult(self.folder, consent, take, video, message)
+
+    def consent_prompt(self) -> Prompt:
+        consent = self.script.consent
+        return Prompt(kind="read", instruction=consent.instruction, text=self.script.consent_statement(self.name),
+                      seconds=consent.seconds)
+
+    def _record_consent(self, emit) -> RecordingResult:
+        prompt = self.consent_prompt()
+        return self._record("consent", self.folder / CONSENT_FOLDER, prompt.seconds, lambda elapsed: (0, prompt), emit)
+
+    def _record_take(self, emit) -> RecordingResult:
+        return self._record("take", self.folder / TAKE_FOLDER, self.seconds, self.script.prompt_at, emit)
+
+    def _record(self, phase: str, folder: Path, seconds: float, prompt_at, emit) -> RecordingResult:
+        analysis = BackgroundAnalysis(LiveAnalyzer(self.microphone.sample_rate, self.landmarks))
+        shown = {"index": None, "since": 0.0}
+
+        def on_progress(progress: RecordingProgress) -> None:
+            index, prompt = prompt_at(progress.seconds)
+            changed = index != shown["index"]
+            if changed:
+                shown.update(index=index, since=progress.seconds)
+            in_prompt = progress.seconds - shown["since"]
+            analysis.analyzer.expect_speech = prompt.expects_speech and in_prompt >= SPEECH_GRACE_SECONDS
+            analysis.submit(progress.frame.image, progress.frame.time, progress.audio.samples)
+            fraction = min(progress.seconds / seconds, 1.0) if seconds else 0.0
+            emit(SessionEvent(phase, prompt, changed, progress, analysis.latest(), fraction))
+
+        self._job = RecordingJob(self.camera, self.microphone, folder, seconds)
+        if self._cancel.is_set():  # cancelled between takes
+            self._job.cancel()
+        analysis.start()
+        try:
+            return self._job.run(on_progress)
+        finally:
+            analysis.stop()
+            self._job = None
+
+    def _combine(self, take: RecordingResult, emit) -> tuple[Path | None, str]:
+        if not take.frames:
+            return None, take.message or "Nothing was recorded."
+        try:
+            video = combine_recording(
+                take.folder, self.folder / f"{self.folder.name}.mp4",
+                on_progress=lambda fraction: emit(SessionEvent("combining", None, False, None, None, fraction)),
+            )
+        except (OSError, av.FFmpegError) as error:
+            return None, (f"{take.message} The take could not be turned into a video ({error}); its tracks are "
+                          f"kept in {take.folder}. Free some disk space and combine it again.").strip()
+        return video, take.message
+
+
+def _not_consented(take: RecordingResult, cancel: threading.Event) -> str:
+    if cancel.is_set():
+        return "Stopped before the consent statement was recorded; nothing else was recorded."
+    return f"The consent statement was not recorded completely: {take.message}"

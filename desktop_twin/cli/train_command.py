@@ -1,0 +1,70 @@
+"""train and pretrain: fine-tune a twin, or pretrain the base renderer."""
+
+from pathlib import Path
+
+from desktop_twin.cli.output import print_json
+from desktop_twin.cli.progress import ProgressBar
+
+
+def add_parsers(subparsers) -> None:
+    train = subparsers.add_parser("train", help="fine-tune the twin on its prepared footage")
+    train.add_argument("name")
+    train.add_argument("--preset", default="draft", choices=["draft", "standard", "high"])
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--steps", type=int, help="the most steps to run (default: the preset's)")
+    train.add_argument("--minutes", type=float, help="stop after this many minutes")
+    train.add_argument("--from-scratch", action="store_true", help="ignore the base model and any checkpoint")
+    train.add_argument("--json", action="store_true")
+    train.set_defaults(run=run_train)
+
+    pretrain = subparsers.add_parser("pretrain", help="pretrain the base renderer on folders of videos")
+    pretrain.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR")
+    pretrain.add_argument("--out", type=Path, required=True, metavar="FILE")
+    pretrain.add_argument("--steps", type=int, default=20000)
+    pretrain.add_argument("--minutes", type=float)
+    pretrain.add_argument("--batch-size", type=int, default=16)
+    pretrain.add_argument("--workers", type=int, default=0, help="data-loading processes (use several on a GPU)")
+    pretrain.add_argument("--exclude", nargs="*", default=[], help="skip videos whose names contain these")
+    pretrain.add_argument("--pack", type=Path, help="the pack file to build or reuse (default: beside --out)")
+    pretrain.set_defaults(run=run_pretrain)
+
+
+def run_train(args) -> int:
+    from desktop_twin.store import open_project
+    from desktop_twin.training.trainer import TrainJob
+
+    project = open_project(args.name)
+    job = TrainJob(project, args.preset, args.device, args.steps, args.minutes, args.from_scratch)
+    with ProgressBar(f"Training ({args.preset})", unit="step", enabled=not args.json) as bar:
+        def on_progress(event):
+            if event.message and not args.json:
+                bar.write(event.message)
+            elif event.step:
+                bar.update(event.step, event.total_steps)
+                held = f" held-out {event.held_out['psnr']:.2f} dB" if event.held_out else ""
+                bar.describe(f"loss {event.losses['total']:.4f}{held} on {event.device}")
+        result = job.run(on_progress)
+    summary = {"step": result.step, "stopped": result.stopped, "held_out": result.held_out,
+               "checkpoint": result.checkpoint}
+    if args.json:
+        print_json(summary)
+    else:
+        held = result.held_out
+        print(f"Training {result.stopped} at step {result.step}."
+              + (f" Best held-out: {held['psnr']:.2f} dB PSNR, SSIM {held['ssim']:.3f} "
+                 f"(mouth {held['mouth_psnr']:.2f} dB)." if held else ""))
+    return 0
+
+
+def run_pretrain(args) -> int:
+    from desktop_twin.training.pack_builder import build_pack
+    from desktop_twin.training.pretrain import pretrain
+
+    pack = args.pack or args.out.with_suffix(".pack.npz")
+    if not pack.is_file():
+        print(build_pack(args.data, pack, exclude=tuple(args.exclude), progress=print))
+    with ProgressBar("Pretraining", unit="step") as bar:
+        summary = pretrain(pack, args.out, args.steps, args.batch_size, minutes=args.minutes,
+                           workers=args.workers, progress=lambda step, _: bar.update(step, args.steps))
+    print(f"Wrote {args.out}: {summary['steps']} steps in {summary['seconds'] / 60:.1f} min on {summary['device']}.")
+    return 0

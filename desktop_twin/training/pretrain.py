@@ -1,0 +1,96 @@
+"""Pretraining the base renderer across many people, on one device or several (torchrun, DDP).
+
+Each sample takes a target frame and a reference frame of the same person, so the
+renderer learns to draw whoever the reference shows, posed as the sketch says.
+Half the steps run at 128 px and half at 256 px, so one base serves every preset.
+"""
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, IterableDataset
+
+from desktop_twin.training.batches import BatchSampler, Clip
+from desktop_twin.training.checkpoints import save_checkpoint
+from desktop_twin.training.losses import reconstruction_loss
+from desktop_twin.training.pretrain_data import load_pack
+from desktop_twin.training.renderer import TwinRenderer, renderer_config
+from desktop_twin.training.schedule import learning_rate
+
+SIZES = (128, 256)
+
+
+class _Batches(IterableDataset):
+    """Endless batches from a pack, each loader worker with its own random stream."""
+
+    def __init__(self, pack: Path, batch_size: int, seed: int):
+        self.pack, self.batch_size, self.seed = pack, batch_size, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        seed = self.seed * 1000 + (info.id if info else 0)
+        clips = [Clip(c, np.arange(len(c.jpegs))) for c in load_pack(self.pack)]
+        samplers = [BatchSampler(clips, size, seed=seed + size) for size in SIZES]
+        rng = np.random.default_rng(seed)
+        while True:
+            size_index = int(rng.integers(len(SIZES)))
+            batch = samplers[size_index].batch(self.batch_size * (2 if SIZES[size_index] == 128 else 1))
+            yield {k: torch.from_numpy(v) for k, v in batch.items()}
+
+
+def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_rate_peak: float = 5e-4,
+             minutes: float | None = None, workers: int = 0, preset: str = "standard",
+             progress: Callable[[int, dict], None] | None = None) -> dict:
+    rank, world, device = _distributed_setup()
+    model = TwinRenderer(**renderer_config(preset)).to(device)
+    trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate_peak, weight_decay=0.0)
+    loader = DataLoader(_Batches(pack, batch_size, seed=rank), batch_size=None, num_workers=workers,
+                        persistent_workers=workers > 0, prefetch_factor=4 if workers else None)
+    started, step, history = time.monotonic(), 0, []
+    for step, batch in enumerate(loader, start=1):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, steps, learning_rate_peak)
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            fake = trained(batch["sketch"], batch["reference_image"], batch["reference_sketch"])
+        losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
+        optimizer.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        # No normalisation layers: clipping keeps a bad batch from throwing the weights off.
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        if step % 50 == 0:
+            history.append({"step": step, **{k: float(v.detach()) for k, v in losses.items()}})
+            if progress and rank == 0:
+                progress(step, history[-1])
+        out_of_time = minutes is not None and time.monotonic() - started > minutes * 60
+        if step >= steps or out_of_time:
+            break
+    summary = {"steps": step, "seconds": time.monotonic() - started, "world_size": world,
+               "device": str(device), "history": history}
+    if rank == 0:
+        save_checkpoint(out, {"model_config": model.config,
+                              "model_state": {k: v.cpu() for k, v in model.state_dict().items()},
+                              "pretrain": {k: v for k, v in summary.items()}})
+    if world > 1:
+        dist.destroy_process_group()
+    return summary
+
+
+def _distributed_setup() -> tuple[int, int, torch.device]:
+    """Rank, world size and device; under torchrun (WORLD_SIZE set) one process per GPU."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank, local = dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local)
+        return rank, world, torch.device("cuda", local)
+    return rank, world, torch.device("cpu")

@@ -1,0 +1,203 @@
+"""Fine-tuning a twin: the base renderer, baked with the person's reference, trained on their footage.
+
+The loop reads top to bottom: a pure learning-rate function, one step, evaluation
+under no_grad, checkpoints that carry model arguments, step and config. It is a
+core job: progress goes to a callback, cancel is an Event checked between steps.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from desktop_twin.errors import UserError
+from desktop_twin.resources import model_path
+from desktop_twin.store import TwinProject
+from desktop_twin.training.batches import BatchSampler, Clip, frame_sample, to_chw
+from desktop_twin.training.baked_state import baked_from_state, baked_state
+from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
+from desktop_twin.training.data import PreparedData, sketch_at
+from desktop_twin.training.devices import choose_device, device_name
+from desktop_twin.training.evaluation import held_out_metrics, sample_grid
+from desktop_twin.training.losses import reconstruction_loss
+from desktop_twin.training.presets import TrainPreset, get_preset
+from desktop_twin.training.schedule import learning_rate
+from desktop_twin.training.same_person import is_one_person
+from desktop_twin.training.renderer import BakedRenderer, TwinRenderer, renderer_config
+
+BASE_MODEL = "base_renderer.pt"
+CHECKPOINT_SECONDS = 60.0
+MIN_IMPROVEMENT_DB = 0.05
+
+
+@dataclass
+class TrainProgress:
+    step: int
+    total_steps: int
+    losses: dict[str, float]
+    eta_seconds: float | None
+    device: str
+    batch_size: int
+    held_out: dict[str, float] | None = None
+    samples: np.ndarray | None = None  # real above twin, RGB uint8
+    message: str | None = None
+
+
+@dataclass
+class TrainResult:
+    step: int
+    stopped: str  # "finished", "converged", "time limit", "cancelled"
+    held_out: dict[str, float] = field(default_factory=dict)
+    checkpoint: str = ""
+
+
+class TrainJob:
+    def __init__(self, project: TwinProject, preset: str = "draft", device: str = "auto",
+                 steps: int | None = None, minutes: float | None = None, from_scratch: bool = False,
+                 seed: int = 0):
+        self.project = project
+        self.preset: TrainPreset = get_preset(preset)
+        self.device = choose_device(device)
+        self.total_steps = steps or self.preset.steps
+        self.minutes = minutes
+        self.from_scratch = from_scratch
+        self.seed = seed
+        self.batch_size = self.preset.batch_size
+        self.latest_path = project.checkpoints_dir / "latest.pt"
+        self.best_path = project.checkpoints_dir / "best.pt"
+
+    def run(self, progress: Callable[[TrainProgress], None] | None = None,
+            cancel: threading.Event | None = None) -> TrainResult:
+        report = progress or (lambda p: None)
+        data, clip, held_out = self._load_data()
+        model, optimizer, state = self._model_and_optimizer(data, clip.reference, report)
+        sampler = BatchSampler([clip], self.preset.image_size, seed=self.seed + state["step"])
+        started, start_step = time.monotonic(), state["step"]
+        last_save = started
+        while state["step"] < self.total_steps:
+            if cancel is not None and cancel.is_set():
+                return self._finish(model, optimizer, state, "cancelled", report)
+            if self.minutes is not None and time.monotonic() - started > self.minutes * 60:
+                return self._finish(model, optimizer, state, "time limit", report)
+            losses = self._step(model, optimizer, sampler, state["step"])
+            state["step"] += 1
+            eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
+            event = TrainProgress(state["step"], self.total_steps, losses, eta, device_name(self.device),
+                                  self.batch_size)
+            if state["step"] % self.preset.eval_every == 0 or state["step"] == self.total_steps:
+                if self._evaluate(model, data, held_out, state, event):
+                    report(event)
+                    return self._finish(model, optimizer, state, "converged", report)
+            if time.monotonic() - last_save > CHECKPOINT_SECONDS:
+                self._save(self.latest_path, model, optimizer, state)
+                last_save = time.monotonic()
+            report(event)
+        return self._finish(model, optimizer, state, "finished", report)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _load_data(self) -> tuple[PreparedData, Clip, np.ndarray]:
+        if self.project.manifest.status != "prepared":
+            raise UserError(f"Twin {self.project.name!r} has no prepared footage (or it changed since). "
+                            f"Run: desktop-twin prepare {self.project.name}")
+        data = PreparedData.load(self.project.prepared_dir)
+        train_indices, held_out = data.held_out_split()
+        reference = data.reference_index(train_indices)
+        if not is_one_person(data, train_indices, reference):
+            raise UserError("The footage seems to show more than one person. A twin learns one face: "
+                            "import only footage of the person the twin is of.")
+        return data, Clip(data, train_indices, reference), held_out
+
+    def _model_and_optimizer(self, data: PreparedData, reference: int, report):
+        resumable = self.latest_path.is_file() and not self.from_scratch
+        state = load_checkpoint(self.latest_path) if resumable else None
+        if state is not None and state["train"]["preset"] != self.preset.name:
+            state = None  # another preset: start over rather than mix resolutions
+        if state is None:
+            model = self._bake_start_model(data, reference)
+            state = {"step": 0, "best": None, "stale_evaluations": 0, "history": []}
+        else:
+            model = baked_from_state(state["model"])
+            report_message(report, f"Resuming from step {state['step']} (checkpoint {self.latest_path}).")
+        model.to(self.device).train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=self.preset.learning_rate, weight_decay=0.0)
+        if "optimizer" in state:
+            optimizer.load_state_dict(state["optimizer"])
+        return model, optimizer, state
+
+    def _bake_start_model(self, data: PreparedData, reference: int) -> BakedRenderer:
+        size = self.preset.image_size
+        config = renderer_config(self.preset.renderer)
+        renderer = TwinRenderer(**config)
+        if not self.from_scratch:
+            base = load_checkpoint(model_path(BASE_MODEL))
+            renderer = TwinRenderer(**base["model_config"])
+            renderer.load_state_dict(base["model_state"])
+        image, landmarks = frame_sample(data, reference, size, None)
+        reference_image = torch.from_numpy(to_chw(image))
+        reference_sketch = torch.from_numpy(to_chw(sketch_at(landmarks, size, size)))
+        baked = renderer.bake(reference_image, reference_sketch)
+        baked.config["image_size"] = size
+        baked.reference = {"index": reference, "image": image}
+        return baked
+
+    # -- the loop's parts -----------------------------------------------------------------
+
+    def _step(self, model, optimizer, sampler, step) -> dict[str, float]:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, self.total_steps, self.preset.learning_rate)
+        while True:
+            batch = {k: torch.from_numpy(v).to(self.device) for k, v in sampler.batch(self.batch_size).items()}
+            try:
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+                    fake = model(batch["sketch"])
+                losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
+                optimizer.zero_grad(set_to_none=True)
+                losses["total"].backward()
+                optimizer.step()
+                return {k: float(v.detach()) for k, v in losses.items()}
+            except torch.cuda.OutOfMemoryError:
+                self._shrink_batch()
+
+    def _shrink_batch(self) -> None:
+        """Out of GPU memory: halve the batch; at one sample, there is nothing left but the CPU."""
+        torch.cuda.empty_cache()
+        if self.batch_size == 1:
+            raise UserError("The GPU ran out of memory even with one image per step. "
+                            "Close other programs using the GPU, or train with --device cpu.")
+        self.batch_size //= 2
+
+    def _evaluate(self, model, data, held_out, state, event: TrainProgress) -> bool:
+        """Held-out metrics into the event; True when quality has stopped improving."""
+        metrics, frames = held_out_metrics(model, data, held_out, self.preset.image_size, self.device)
+        event.held_out, event.samples = metrics, sample_grid(frames)
+        state["history"].append({"step": state["step"], **metrics})
+        if state["best"] is None or metrics["psnr"] > state["best"]["psnr"] + MIN_IMPROVEMENT_DB:
+            state["best"], state["stale_evaluations"] = {"step": state["step"], **metrics}, 0
+            self._save(self.best_path, model, None, state)
+        else:
+            state["stale_evaluations"] += 1
+        return state["stale_evaluations"] >= self.preset.patience
+
+    def _save(self, path, model, optimizer, state) -> None:
+        save_checkpoint(path, {
+            **{k: v for k, v in state.items() if k not in ("model", "optimizer", "train")},
+            "model": baked_state(model),
+            **({"optimizer": optimizer.state_dict()} if optimizer is not None else {}),
+            "train": {"preset": self.preset.name, "image_size": self.preset.image_size,
+                      "from_scratch": self.from_scratch, "total_steps": self.total_steps},
+        })
+
+    def _finish(self, model, optimizer, state, stopped: str, report) -> TrainResult:
+        self._save(self.latest_path, model, optimizer, state)
+        if not self.best_path.is_file():
+            self._save(self.best_path, model, None, state)
+        report_message(report, f"Training {stopped} at step {state['step']}.")
+        return TrainResult(state["step"], stopped, state["best"] or {}, str(self.best_path))
+
+
+def report_message(report, message: str) -> None:
+    report(TrainProgress(0, 0, {}, None, "", 0, message=message))

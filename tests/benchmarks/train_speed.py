@@ -1,0 +1,67 @@
+"""Training steps per second of each preset on this machine's devices (random batches, real model).
+
+    python tests/benchmarks/train_speed.py [--seconds 10]
+
+Fine-tuning steps train the baked renderer (what `desktop-twin train` runs); the
+figure excludes data loading, which runs beside the GPU in a real run.
+"""
+
+import argparse
+import json
+import time
+
+import torch
+
+from desktop_twin.training.losses import reconstruction_loss
+from desktop_twin.training.presets import PRESETS
+from desktop_twin.training.renderer import TwinRenderer, renderer_config
+
+
+def steps_per_second(preset, device: torch.device, seconds: float) -> float:
+    size, batch = preset.image_size, preset.batch_size
+    renderer = TwinRenderer(**renderer_config(preset.renderer))
+    model = renderer.bake(torch.rand(3, size, size), torch.rand(3, size, size)).to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    sketch, target = torch.rand(batch, 3, size, size, device=device), torch.rand(batch, 3, size, size, device=device)
+    weights = torch.ones(batch, 1, size, size, device=device)
+
+    def step():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            fake = model(sketch)
+        loss = reconstruction_loss(fake.float(), target, weights)["total"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(3):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        count += 1
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    results = []
+    for device in devices:
+        name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
+        for preset in PRESETS.values():
+            if device.type == "cpu" and preset.name == "high":
+                continue  # minutes per step on a laptop CPU: not a preset anyone runs there
+            rate = steps_per_second(preset, device, args.seconds)
+            results.append({"device": name, "preset": preset.name, "batch": preset.batch_size,
+                            "size": preset.image_size, "steps_per_second": round(rate, 2)})
+            print(json.dumps(results[-1]), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Transfer: fine-tune from the bundled base model and from scratch, at equal steps, on held-out footage.
+
+    DESKTOP_TWIN_HOME=/tmp/transfer python tests/benchmarks/transfer.py [--steps 1200] [--every 150]
+
+Imports and prepares talking/t01 (71 s) into a twin called "transfer", then trains the
+draft preset twice (base, scratch) with the trainer's own held-out evaluation (the last
+15 s, 40 frames) every --every steps, and prints both curves as JSON lines. Early
+stopping is off so the curves run to the end.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+from desktop_twin.capture.footage import import_footage
+from desktop_twin.face.prepare import prepare_project
+from desktop_twin.store import create_project, list_projects, open_project
+from desktop_twin.training.trainer import TrainJob
+
+DATA = Path(os.environ.get("DESKTOP_TWIN_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+
+
+def prepared_twin():
+    if "transfer" not in [p.name for p in list_projects()]:
+        project = create_project("transfer")
+        import_footage(project, DATA / "talking" / "t01_news_correspondent_71s.mp4")
+        prepare_project(project)
+    return open_project("transfer")
+
+
+def curve(project, from_scratch: bool, steps: int, every: int, preset: str) -> list[dict]:
+    for name in ("latest.pt", "best.pt"):
+        (project.checkpoints_dir / name).unlink(missing_ok=True)
+    job = TrainJob(project, preset, "auto", steps=steps, from_scratch=from_scratch)
+    job.preset = dataclasses.replace(job.preset, eval_every=every, patience=10**6)
+    points, started = [], time.monotonic()
+
+    def on_progress(event):
+        if event.held_out:
+            points.append({"step": event.step, "seconds": round(time.monotonic() - started, 1),
+                           **{k: round(v, 3) for k, v in event.held_out.items()}})
+            print(json.dumps({"start": "scratch" if from_scratch else "base", **points[-1]}), flush=True)
+
+    job.run(on_progress)
+    return points
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--every", type=int, default=150)
+    parser.add_argument("--preset", default="draft")
+    args = parser.parse_args()
+    project = prepared_twin()
+    for from_scratch in (False, True):
+        curve(project, from_scratch, args.steps, args.every, args.preset)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The trainer's behaviour, on tiny real runs over real footage."""
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from desktop_twin.capture.footage import import_footage
+from desktop_twin.errors import UserError
+from desktop_twin.face.prepare import prepare_project
+from desktop_twin.store import create_project
+from desktop_twin.training.checkpoints import load_checkpoint
+from desktop_twin.training.data import PreparedData
+from desktop_twin.training.trainer import TrainJob
+from tests.conftest import shared_file
+
+
+def prepared(root, name, *clips):
+    project = create_project(name, root)
+    for clip in clips:
+        import_footage(project, shared_file(clip))
+    prepare_project(project)
+    return project
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory):
+    return prepared(tmp_path_factory.mktemp("twins"), "suit", "talking/t05_man_in_suit_6s.mp4")
+
+
+@pytest.fixture
+def fresh_twin(twin, tmp_path):
+    """The prepared twin with no checkpoints, so runs do not see each other's."""
+    for path in twin.checkpoints_dir.glob("*.pt"):
+        path.unlink()
+    return twin
+
+
+def quick_job(project, steps, **kwargs):
+    job = TrainJob(project, "draft", "cpu", steps=steps, **kwargs)
+    job.preset = dataclasses.replace(job.preset, eval_every=2, batch_size=2)
+    job.batch_size = 2
+    return job
+
+
+def test_held_out_split_is_the_last_seconds_and_never_trained_on(twin):
+    data = PreparedData.load(twin.prepared_dir)
+    train, held = data.held_out_split()
+    assert len(held) > 0 and len(train) > 100
+    assert data.time_seconds[train].max() < data.time_seconds[held].min()
+    assert abs(len(held) / (len(train) + len(held)) - 0.2) < 0.02  # a fifth of footage under a minute
+
+
+def test_progress_events_carry_losses_eta_and_held_out_quality(fresh_twin):
+    events = []
+    result = quick_job(fresh_twin, steps=4).run(events.append)
+    steps = [e for e in events if e.step]
+    assert [e.step for e in steps] == [1, 2, 3, 4]
+    assert all(np.isfinite(e.losses["total"]) and e.eta_seconds is not None for e in steps)
+    evaluated = [e for e in steps if e.held_out]
+    assert [e.step for e in evaluated] == [2, 4]
+    assert evaluated[-1].samples.shape == (2 * 128, 4 * 128, 3)
+    assert set(evaluated[-1].held_out) >= {"psnr", "ssim", "mouth_psnr", "mouth_ssim"}
+    assert result.stopped == "finished" and result.step == 4
+    saved = load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")
+    assert saved["step"] == 4 and saved["train"]["preset"] == "draft"
+    assert saved["model"]["config"]["image_size"] == 128
+
+
+def test_cancel_stops_between_steps_and_keeps_a_checkpoint(fresh_twin):
+    cancel = threading.Event()
+
+    def on_progress(event):
+        if event.step == 2:
+            cancel.set()
+
+    result = quick_job(fresh_twin, steps=50).run(on_progress, cancel)
+    assert result.stopped == "cancelled" and result.step == 2
+    assert load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")["step"] == 2
+
+
+def test_a_new_run_resumes_from_the_last_checkpoint_and_says_so(fresh_twin):
+    quick_job(fresh_twin, steps=2).run()
+    events = []
+    result = quick_job(fresh_twin, steps=4).run(events.append)
+    assert "Resuming from step 2" in events[0].message
+    assert [e.step for e in events if e.step] == [3, 4]
+    assert result.step == 4
+
+
+def test_from_scratch_ignores_the_checkpoint(fresh_twin):
+    quick_job(fresh_twin, steps=2).run()
+    events = []
+    quick_job(fresh_twin, steps=2, from_scratch=True).run(events.append)
+    assert [e.step for e in events if e.step] == [1, 2]
+
+
+def test_out_of_gpu_memory_halves_the_batch_and_carries_on(fresh_twin, monkeypatch):
+    job = quick_job(fresh_twin, steps=2)
+    job.batch_size = 4
+    real_loss = TrainJob._step.__globals__["reconstruction_loss"]
+    failures = iter([True])
+
+    def loss_that_runs_out_of_memory_once(*args):
+        if next(failures, False):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated at the device's edge)")
+        return real_loss(*args)
+
+    monkeypatch.setitem(TrainJob._step.__globals__, "reconstruction_loss", loss_that_runs_out_of_memory_once)
+    events = []
+    result = job.run(events.append)
+    assert result.step == 2
+    assert job.batch_size == 2 and [e.batch_size for e in events if e.step] == [2, 2]
+
+
+def test_unprepared_twin_is_a_clear_error(tmp_path):
+    project = create_project("empty", tmp_path)
+    with pytest.raises(UserError, match="prepare"):
+        TrainJob(project, "draft", "cpu").run()
+
+
+def test_too_little_footage_is_a_clear_error(tmp_path):
+    project = prepared(tmp_path, "short", "talking/t07_grid_speaker_a_3s.mpg")
+    with pytest.raises(UserError, match="usable frames"):
+        TrainJob(project, "draft", "cpu").run()
+
+
+def test_footage_of_two_people_is_a_clear_error(tmp_path):
+    project = prepared(tmp_path, "two", "talking/t05_man_in_suit_6s.mp4", "talking/t06_woman_blue_6s.mp4")
+    with pytest.raises(UserError, match="more than one person"):
+        TrainJob(project, "draft", "cpu").run()
+
+
+def test_unknown_preset_and_missing_gpu_are_clear_errors(twin):
+    with pytest.raises(UserError, match="preset"):
+        TrainJob(twin, "huge", "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="GPU"):
+            TrainJob(twin, "draft", "cuda")
