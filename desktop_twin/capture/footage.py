@@ -34,7 +34,7 @@ def open_video(path: Path) -> cv2.VideoCapture:
         raise UserError(f"{path} does not exist or is not a file.")
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise UserError(f"{path.name} is not a video this app can read (damaged, or not a video).")
+        raise UserError(f"{path.name} is not a video this app can read (not a video, or damaged or cut short).")
     return capture
 
 

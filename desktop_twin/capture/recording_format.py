@@ -11,8 +11,9 @@ Why this and not a container: MP4 and AVI write their index when the file is clo
 killed process leaves a file no player opens. Here every frame is self-contained and its
 index line is written after it, so any prefix of the files is a valid recording: a reader
 takes the frames whose index line is complete and the whole samples of the audio file.
-Writes go straight to the kernel (unbuffered), so a killed process loses at most the frame
-or audio block it was writing; an fsync every second bounds the loss on power failure too.
+Writes go straight to the kernel (unbuffered) as each frame arrives, with the audio drained
+from the ring buffer after every frame, so a killed process loses about one frame period;
+an fsync every second bounds the loss on power failure to a second.
 All times are time.monotonic() seconds, one clock for both tracks.
 """
 

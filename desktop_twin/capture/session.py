@@ -75,7 +75,11 @@ class GuidedSession:
             consent_take = self._record_consent(emit)
             if self._cancel.is_set() or consent_take.stopped_early or not consent_take.frames:
                 return SessionResult(self.folder, None, None, None, _not_consented(consent_take, self._cancel))
-            consent = seal_consent(self.folder / CONSENT_FOLDER, self.name, self.consent_prompt().text)
+            try:
+                consent = seal_consent(self.folder / CONSENT_FOLDER, self.name, self.consent_prompt().text)
+            except (OSError, av.FFmpegError) as error:
+                return SessionResult(self.folder, None, None, None, f"The consent clip could not be saved ({error}). "
+                                     "Free some disk space and record again.")
         take = self._record_take(emit)
         video, message = self._combine(take, emit)
         return SessionResult(self.folder, consent, take, video, message)
@@ -94,15 +98,11 @@ class GuidedSession:
 
     def _record(self, phase: str, folder: Path, seconds: float, prompt_at, emit) -> RecordingResult:
         analysis = BackgroundAnalysis(LiveAnalyzer(self.microphone.sample_rate, self.landmarks))
-        shown = {"index": None, "since": 0.0}
+        prompts = _PromptClock(prompt_at)
 
         def on_progress(progress: RecordingProgress) -> None:
-            index, prompt = prompt_at(progress.seconds)
-            changed = index != shown["index"]
-            if changed:
-                shown.update(index=index, since=progress.seconds)
-            in_prompt = progress.seconds - shown["since"]
-            analysis.analyzer.expect_speech = prompt.expects_speech and in_prompt >= SPEECH_GRACE_SECONDS
+            prompt, changed, showing_for = prompts.at(progress.seconds)
+            analysis.analyzer.expect_speech = prompt.expects_speech and showing_for >= SPEECH_GRACE_SECONDS
             analysis.submit(progress.frame.image, progress.frame.time, progress.audio.samples)
             fraction = min(progress.seconds / seconds, 1.0) if seconds else 0.0
             emit(SessionEvent(phase, prompt, changed, progress, analysis.latest(), fraction))
@@ -129,6 +129,22 @@ class GuidedSession:
             return None, (f"{take.message} The take could not be turned into a video ({error}); its tracks are "
                           f"kept in {take.folder}. Free some disk space and combine it again.").strip()
         return video, take.message
+
+
+class _PromptClock:
+    """Which prompt shows at a time into the take, whether it just came up, and since when."""
+
+    def __init__(self, prompt_at: Callable[[float], tuple[int, Prompt]]):
+        self._prompt_at = prompt_at
+        self._index: int | None = None
+        self._since = 0.0
+
+    def at(self, seconds: float) -> tuple[Prompt, bool, float]:
+        index, prompt = self._prompt_at(seconds)
+        changed = index != self._index
+        if changed:
+            self._index, self._since = index, seconds
+        return prompt, changed, seconds - self._since
 
 
 def _not_consented(take: RecordingResult, cancel: threading.Event) -> str:

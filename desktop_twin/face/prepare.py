@@ -114,6 +114,9 @@ def prepare_project(
         if done == 0:
             raise UserError("None of the footage's frames could be decoded.")
         arrays = track.arrays()
+        if not arrays["has_face"].any():
+            raise UserError("No face was found in any frame of the footage. Film yourself facing the "
+                            "camera, in good light, and import that.")
         np.savez(building / "track.npz", **arrays)
         np.save(building / "mel.npy", np.concatenate(mel_parts))
         summary = _summarise(project, arrays, speech_seconds, has_audio, crop_size, fps_of=[f.fps for f in footage])
@@ -163,8 +166,6 @@ def _summarise(project, arrays, speech_seconds, has_audio, crop_size, fps_of) ->
 
 def _warnings(arrays, frames, with_face, face_seconds, speech_seconds, has_audio) -> list[str]:
     warnings = []
-    if with_face == 0:
-        return ["No face was found in any frame. Film yourself facing the camera, in good light."]
     faceless = 1.0 - with_face / frames
     if faceless > MAX_FACELESS_FRACTION:
         warnings.append(f"No face in {faceless:.0%} of the frames; those frames are not used for training.")

@@ -1,0 +1,104 @@
+"""The command line on real footage and on bad input: clear messages, exit codes, nothing half-written."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from desktop_twin.cli.main import main
+from desktop_twin.store import open_project
+from tests.conftest import shared_file
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_new_import_prepare_info_on_real_footage(capsys):
+    assert run(capsys, "new", "suit")[0] == 0
+    code, out, _ = run(capsys, "import", "suit", str(shared_file("talking/t05_man_in_suit_6s.mp4")))
+    assert code == 0 and "with audio" in out
+    code, out, _ = run(capsys, "prepare", "suit", "--json")
+    result = json.loads(out)
+    assert code == 0
+    assert result["frames"] == result["frames_with_face"] == 135
+    assert result["duration_seconds"] == pytest.approx(135 / 22.0, abs=0.1)  # the clip runs at 22 fps
+    assert 2.0 < result["speech_seconds"] <= result["duration_seconds"]
+    assert any("at least" in w for w in result["warnings"])  # 5 s is too short to train on
+    code, out, _ = run(capsys, "info", "suit", "--json")
+    assert json.loads(out)["status"] == "prepared"
+
+
+def test_landmarks_command_writes_a_track(capsys, tmp_path):
+    out_file = tmp_path / "track.npz"
+    code, _, _ = run(capsys, "landmarks", str(shared_file("talking/t05_man_in_suit_6s.mp4")), "--out", str(out_file))
+    track = np.load(out_file)
+    assert code == 0
+    assert track["landmarks"].shape == (135, 478, 3) and np.isfinite(track["landmarks"]).all()
+    assert (track["score"] > 0.5).all()
+
+
+def test_footage_without_audio_prepares_with_a_warning(capsys):
+    run(capsys, "new", "silent")
+    run(capsys, "import", "silent", str(shared_file("driving/d01_head_rotations_16s.mp4")))
+    code, out, _ = run(capsys, "prepare", "silent", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["speech_seconds"] == 0
+    assert any("no audio track" in w for w in result["warnings"])
+
+
+def test_a_file_that_is_not_a_video_is_refused_and_nothing_is_copied(capsys, tmp_path):
+    fake = tmp_path / "holiday.mp4"
+    fake.write_text("this is not a video")
+    run(capsys, "new", "ann")
+    code, _, err = run(capsys, "import", "ann", str(fake))
+    assert code == 1 and "not a video" in err
+    project = open_project("ann")
+    assert project.manifest.footage == [] and not any(project.footage_dir.glob("*"))
+
+
+def test_a_truncated_video_is_refused(capsys, tmp_path):
+    whole = shared_file("talking/t05_man_in_suit_6s.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) // 3])
+    run(capsys, "new", "ann")
+    code, _, err = run(capsys, "import", "ann", str(cut))
+    assert code == 1 and "cut short" in err
+
+
+def test_a_video_with_no_face_fails_to_prepare_and_writes_nothing(capsys, tmp_path):
+    wall = tmp_path / "wall.avi"
+    writer = cv2.VideoWriter(str(wall), cv2.VideoWriter_fourcc(*"MJPG"), 25, (160, 120))
+    for i in range(30):
+        writer.write(np.full((120, 160, 3), 40 + i, np.uint8))
+    writer.release()
+    run(capsys, "new", "ann")
+    assert run(capsys, "import", "ann", str(wall))[0] == 0
+    code, _, err = run(capsys, "prepare", "ann")
+    project = open_project("ann")
+    assert code == 1 and "No face" in err
+    assert not project.prepared_dir.exists() and project.manifest.prepared is None
+    assert [p.name for p in project.path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("name", ["a/b", "../escape", ""])
+def test_bad_names_exit_non_zero_with_a_message(capsys, name, fresh_data_root):
+    code, _, err = run(capsys, "new", name)
+    assert code == 1 and err.startswith("desktop-twin: ")
+    assert not fresh_data_root.exists() or not any(fresh_data_root.iterdir())
+
+
+def test_an_unwritable_data_root_is_a_clear_error(capsys, monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("DESKTOP_TWIN_HOME", str(blocker / "twins"))
+    code, _, err = run(capsys, "new", "ann")
+    assert code == 1 and "Cannot create" in err
+
+
+def test_unknown_twin_says_how_to_create_it(capsys):
+    code, _, err = run(capsys, "prepare", "nobody")
+    assert code == 1 and "desktop-twin new nobody" in err
