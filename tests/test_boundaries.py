@@ -58,3 +58,19 @@ def test_importing_a_core_layer_loads_neither_torch_nor_qt(layer):
     loaded = _modules_loaded_by("\n".join(f"import {m}" for m in modules))
     assert "torch" not in loaded
     assert not loaded & set(QT_MODULES)
+
+
+LAYERS = ["store", "capture", "face", "training", "export", "runtime", "ui"]
+SHARED = {"errors", "resources", "__init__"}  # modules any layer may use
+
+
+def test_each_layer_imports_only_the_layers_above_it():
+    offenders = []
+    for rank, layer in enumerate(LAYERS):
+        allowed = set(LAYERS[: rank + 1]) | SHARED
+        for path in (PACKAGE / layer).rglob("*.py"):
+            for name in imported_modules(path):
+                parts = name.split(".")
+                if parts[0] == "desktop_twin" and len(parts) > 1 and parts[1] not in allowed:
+                    offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert offenders == []

@@ -17,10 +17,10 @@ NO_FACE = QualityWarning(
 FACE_TOO_SMALL = QualityWarning("face_too_small", "Your face is small in the picture: come closer to the camera.")
 FACE_CUT_OFF = QualityWarning("face_cut_off", "Your face is cut off at the edge: move to the middle of the picture.")
 TOO_DARK = QualityWarning("too_dark", "The picture is too dark: add light in front of you.")
-OVEREXPOSED = QualityWarning("overexposed", "The picture is too bright: turn down the light or move out of direct sun.")
+OVEREXPOSED = QualityWarning("overexposed", "The picture is too bright: dim the light or move out of direct sun.")
 BLURRED = QualityWarning("blurred", "The picture is blurred: clean the lens, check the focus, hold still.")
-CLIPPING = QualityWarning("clipping", "The sound is distorted (too loud): move away from the microphone or lower its gain.")
-TOO_QUIET = QualityWarning("too_quiet", "The sound is very quiet: speak up, move closer or raise the microphone's gain.")
+CLIPPING = QualityWarning("clipping", "The sound is distorted (too loud): move back or lower the microphone's gain.")
+TOO_QUIET = QualityWarning("too_quiet", "The sound is very quiet: speak up, come closer or raise the microphone gain.")
 NOISY_ROOM = QualityWarning("noisy_room", "The room is noisy: close windows, turn off fans or move somewhere quieter.")
 NO_SPEECH = QualityWarning("no_speech", "No speech heard: read the sentence aloud (is the right microphone chosen?).")
 

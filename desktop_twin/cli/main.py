@@ -23,6 +23,7 @@ COMMANDS = {
     "train": "desktop_twin.cli.train_command",
     "pretrain": "desktop_twin.cli.train_command",
     "evaluate": "desktop_twin.cli.evaluate_command",
+    "record": "desktop_twin.cli.record_command",
 }
 
 

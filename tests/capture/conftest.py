@@ -1,12 +1,16 @@
-"""A private PulseAudio server for capture tests: its null sink (a virtual speaker) feeds a virtual source (a virtual microphone).
+"""A private PulseAudio server for capture tests: its null sink (a virtual speaker) feeds a
+virtual source (a virtual microphone).
 
 Sound played to the default output goes into the sink; the default input records the
 source. PortAudio reaches PulseAudio through ALSA's "pulse" device.
 """
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +40,13 @@ def pulse_rig(tmp_path_factory) -> PulseRig:
     server = f"unix:{socket}"
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "PULSE_RUNTIME_PATH": str(runtime),
            "HOME": str(runtime), "XDG_CONFIG_HOME": str(runtime / "config")}
-    daemon = subprocess.Popen(
-        ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
-         f"--load=module-native-protocol-unix auth-anonymous=1 socket={socket}", "--log-target=stderr"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(runtime / "pulseaudio.log", "wb"),
-    )
-    saved = {k: os.environ.get(k) for k in ("PULSE_SERVER",)}
+    with open(runtime / "pulseaudio.log", "wb") as log:
+        daemon = subprocess.Popen(
+            ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
+             f"--load=module-native-protocol-unix auth-anonymous=1 socket={socket}", "--log-target=stderr"],
+            env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_die_with_parent,
+        )
+    previous_server = os.environ.get("PULSE_SERVER")
     try:
         _wait_for_server(server, daemon, runtime)
         _pactl(server, "load-module", "module-null-sink", f"sink_name={SINK}", "rate=48000", "channels=1")
@@ -52,13 +57,19 @@ def pulse_rig(tmp_path_factory) -> PulseRig:
         device = _portaudio_pulse_device()
         yield PulseRig(device, SINK, SOURCE, server)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        if previous_server is None:
+            os.environ.pop("PULSE_SERVER", None)
+        else:
+            os.environ["PULSE_SERVER"] = previous_server
         daemon.terminate()
         daemon.wait(timeout=10)
+
+
+def _die_with_parent() -> None:
+    # If the test run itself crashes, the kernel ends the sound server too.
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_for_server(server: str, daemon: subprocess.Popen, runtime: Path) -> None:

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from desktop_twin.capture.cameras import open_camera
-from desktop_twin.capture.cli import main
+from desktop_twin.cli.main import main
 from desktop_twin.capture.combine import combine_recording
 from desktop_twin.capture.errors import DeviceLostError, NoDeviceError
 from desktop_twin.capture.microphones import Microphone, find_microphone, list_microphones
@@ -37,7 +37,8 @@ class UnpluggedCamera:
 
     def __init__(self, camera, frames: int):
         self._camera, self._left = camera, frames
-        self.description, self.fps, self.width, self.height = camera.description, camera.fps, camera.width, camera.height
+        self.description, self.fps = camera.description, camera.fps
+        self.width, self.height = camera.width, camera.height
 
     @property
     def dropped_frames(self):

@@ -1,7 +1,6 @@
 """`desktop-twin record`: a guided recording session into a twin project, from a terminal."""
 
 import argparse
-import sys
 
 from desktop_twin.errors import UserError
 
@@ -30,7 +29,7 @@ def run_record(args: argparse.Namespace) -> int:
     """Raises UserError for the caller to show; returns 1 when nothing usable was recorded."""
     # Imported here: sounddevice starts PortAudio on import, which probes every sound
     # device, and `desktop-twin --help` should not wait for that.
-    from desktop_twin.capture import record_command
+    from desktop_twin.cli import record_session as record_command
 
     if args.devices:
         record_command.print_devices()
@@ -38,19 +37,3 @@ def run_record(args: argparse.Namespace) -> int:
     if not args.name:
         raise UserError("Which twin? Give its name: desktop-twin record NAME")
     return record_command.record(args.name, args.camera, args.mic, args.seconds, args.json)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The record command on its own: python -m desktop_twin.capture.cli record NAME ..."""
-    parser = argparse.ArgumentParser(prog="desktop-twin")
-    add_record_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except UserError as error:
-        print(f"desktop-twin: {error}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
