@@ -14,7 +14,6 @@ class TrainPreset:
     steps: int  # the most it runs; it stops earlier when held-out quality stops improving
     eval_every: int
     patience: int  # evaluations without improvement before it stops
-    renderer: str = "standard"  # architecture (desktop_twin.training.renderer.PRESETS): one base model serves all
 
 
 PRESETS = {

@@ -26,7 +26,7 @@ from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import TrainPreset, get_preset
 from desktop_twin.training.schedule import learning_rate
 from desktop_twin.training.same_person import is_one_person
-from desktop_twin.training.renderer import BakedRenderer, TwinRenderer, renderer_config
+from desktop_twin.training.renderer import BakedRenderer, TwinRenderer
 
 BASE_MODEL = "base_renderer.pt"
 CHECKPOINT_SECONDS = 60.0
@@ -130,11 +130,10 @@ class TrainJob:
 
     def _bake_start_model(self, data: PreparedData, reference: int) -> BakedRenderer:
         size = self.preset.image_size
-        config = renderer_config(self.preset.renderer)
-        renderer = TwinRenderer(**config)
+        # From scratch keeps the base's architecture, so the two starts differ only in weights.
+        base = load_checkpoint(model_path(BASE_MODEL))
+        renderer = TwinRenderer(**base["model_config"])
         if not self.from_scratch:
-            base = load_checkpoint(model_path(BASE_MODEL))
-            renderer = TwinRenderer(**base["model_config"])
             renderer.load_state_dict(base["model_state"])
         image, landmarks = frame_sample(data, reference, size, None)
         reference_image = torch.from_numpy(to_chw(image))

@@ -14,12 +14,15 @@ import torch
 
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import PRESETS
-from desktop_twin.training.renderer import TwinRenderer, renderer_config
+from desktop_twin.resources import model_path
+from desktop_twin.training.checkpoints import load_checkpoint
+from desktop_twin.training.renderer import TwinRenderer
+from desktop_twin.training.trainer import BASE_MODEL
 
 
 def steps_per_second(preset, device: torch.device, seconds: float) -> float:
     size, batch = preset.image_size, preset.batch_size
-    renderer = TwinRenderer(**renderer_config(preset.renderer))
+    renderer = TwinRenderer(**load_checkpoint(model_path(BASE_MODEL))["model_config"])
     model = renderer.bake(torch.rand(3, size, size), torch.rand(3, size, size)).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     sketch, target = torch.rand(batch, 3, size, size, device=device), torch.rand(batch, 3, size, size, device=device)

@@ -15,9 +15,16 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from desktop_twin.capture.footage import import_footage
 from desktop_twin.face.prepare import prepare_project
 from desktop_twin.store import create_project, list_projects, open_project
+from desktop_twin.face.metrics import fidelity
+from desktop_twin.training.batches import frame_sample
+from desktop_twin.training.data import PreparedData
+from desktop_twin.training.evaluate import Baselines
+from desktop_twin.training.evaluation import EVAL_FRAMES
 from desktop_twin.training.trainer import TrainJob
 
 DATA = Path(os.environ.get("DESKTOP_TWIN_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
@@ -48,13 +55,32 @@ def curve(project, from_scratch: bool, steps: int, every: int, preset: str) -> l
     return points
 
 
+def baselines(project, size: int) -> None:
+    """The mean training frame and the nearest-landmarks training frame, on the trainer's held-out frames."""
+    data = PreparedData.load(project.prepared_dir)
+    train, held = data.held_out_split()
+    chosen = held[np.linspace(0, len(held) - 1, min(EVAL_FRAMES, len(held))).astype(int)]
+    reference = Baselines(data, train, size)
+    for name in ("mean_frame", "nearest_landmarks"):
+        scores = []
+        for index in chosen:
+            real, landmarks = frame_sample(data, int(index), size, None)
+            fake = reference.mean_frame if name == "mean_frame" else reference.nearest_crop(landmarks)
+            scores.append(fidelity(real, fake, landmarks))
+        print(json.dumps({"start": name, **{k: round(float(np.mean([s[k] for s in scores])), 3) for k in scores[0]}}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--every", type=int, default=150)
     parser.add_argument("--preset", default="draft")
+    parser.add_argument("--baselines-only", action="store_true")
     args = parser.parse_args()
     project = prepared_twin()
+    baselines(project, 128 if args.preset == "draft" else 256)
+    if args.baselines_only:
+        return
     for from_scratch in (False, True):
         curve(project, from_scratch, args.steps, args.every, args.preset)
 
