@@ -14,6 +14,7 @@ def add_parsers(subparsers) -> None:
 
 def run(args) -> int:
     report = {
+        "cameras": _cameras(),
         "microphones": _microphones(),
         "gpu": _gpu(),
         "onnxruntime": _onnxruntime(),
@@ -22,6 +23,9 @@ def run(args) -> int:
     if args.json:
         print_json(report)
         return 0
+    cameras = report["cameras"]
+    print("cameras:", ", ".join(f"{c['name']} ({c['width']}x{c['height']} at {c['fps']:.0f} fps)" for c in cameras)
+          if cameras else "none found (a video file can stand in: desktop-twin record NAME --camera FILE)")
     mics = report["microphones"]
     print("microphones:", ", ".join(m["name"] for m in mics) if isinstance(mics, list) and mics else mics or "none found")
     print("gpu:", report["gpu"] or "none (training and preview run on the CPU)")
@@ -30,6 +34,14 @@ def run(args) -> int:
     disk = report["disk"]
     print(f"disk: {disk['free_gb']:.1f} GB free at {disk['path']}")
     return 0
+
+
+def _cameras() -> list[dict]:
+    from dataclasses import asdict
+
+    from desktop_twin.capture.cameras import list_cameras
+
+    return [asdict(camera) for camera in list_cameras()]
 
 
 def _microphones():

@@ -76,13 +76,14 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=150)
     parser.add_argument("--preset", default="draft")
     parser.add_argument("--baselines-only", action="store_true")
+    parser.add_argument("--starts", nargs="+", default=["base", "scratch"], choices=["base", "scratch"])
     args = parser.parse_args()
     project = prepared_twin()
     baselines(project, 128 if args.preset == "draft" else 256)
     if args.baselines_only:
         return
-    for from_scratch in (False, True):
-        curve(project, from_scratch, args.steps, args.every, args.preset)
+    for start in args.starts:
+        curve(project, start == "scratch", args.steps, args.every, args.preset)
 
 
 if __name__ == "__main__":

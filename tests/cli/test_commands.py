@@ -102,3 +102,11 @@ def test_an_unwritable_data_root_is_a_clear_error(capsys, monkeypatch, tmp_path)
 def test_unknown_twin_says_how_to_create_it(capsys):
     code, _, err = run(capsys, "prepare", "nobody")
     assert code == 1 and "desktop-twin new nobody" in err
+
+
+def test_doctor_reports_devices_providers_and_disk(capsys):
+    code, out, _ = run(capsys, "doctor", "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert "CPUExecutionProvider" in report["onnxruntime"]["usable"]
+    assert isinstance(report["cameras"], list) and report["disk"]["free_gb"] > 0
