@@ -68,6 +68,26 @@ class _CropWriter:
             self.pending = []
 
 
+@dataclass
+class _AudioFeatures:
+    mel: np.ndarray  # (frames at 100 Hz, MEL_BINS)
+    speech: np.ndarray  # one bool per VAD frame
+    has_audio: bool
+
+    @classmethod
+    def of(cls, path: Path) -> "_AudioFeatures":
+        samples = audio.read_audio(path)
+        if samples is None or len(samples) == 0:
+            return cls(np.zeros((0, audio.MEL_BINS), np.float32), np.zeros(0, bool), False)
+        return cls(audio.log_mel(samples), audio.speech_mask(samples), True)
+
+    def at(self, time_seconds: float, mel_offset: int) -> dict:
+        """The frame's row in the whole project's mel array, and whether it holds speech."""
+        mel_row = min(round(time_seconds / audio.MEL_HOP_SECONDS), max(len(self.mel) - 1, 0))
+        speech_row = min(int(time_seconds / audio.VAD_FRAME_SECONDS), len(self.speech) - 1)
+        return {"mel_index": mel_offset + mel_row, "speech": bool(self.speech[speech_row]) if len(self.speech) else False}
+
+
 def prepare_project(
     project: TwinProject,
     progress: Callable[[PrepareProgress], None] | None = None,
@@ -83,49 +103,44 @@ def prepare_project(
     building = project.path / ".prepared.partial"
     shutil.rmtree(building, ignore_errors=True)
     try:
-        crops = _CropWriter(building / "crops")
-        track, done = _Track(), 0
-        mel_parts, speech_seconds, has_audio = [], 0.0, []
+        crops, track, features = _CropWriter(building / "crops"), _Track(), []
         for index, path in enumerate(paths):
-            fps = footage[index].fps
-            mel_offset = sum(len(m) for m in mel_parts)
-            samples = audio.read_audio(path)
-            has_audio.append(samples is not None and len(samples) > 0)
-            mel = audio.log_mel(samples) if has_audio[-1] else np.zeros((0, audio.MEL_BINS), np.float32)
-            speech = audio.speech_mask(samples) if has_audio[-1] else np.zeros(0, bool)
-            speech_seconds += speech.sum() * audio.VAD_FRAME_SECONDS
-            mel_parts.append(mel)
+            features.append(_AudioFeatures.of(path))
+            mel_offset = sum(len(f.mel) for f in features[:-1])
             tracker = FaceTracker()
             for frame_index, frame in enumerate(iterate_frames(path)):
                 if cancel is not None and cancel.is_set():
                     raise UserError("Preparation was cancelled; the previous prepared data is unchanged.")
-                time_seconds = frame_index / fps
+                time_seconds = frame_index / footage[index].fps
                 _prepare_frame(frame, time_seconds, tracker, crops, track, crop_size)
-                track.append(
-                    footage_index=index, frame_index=frame_index, time_seconds=time_seconds,
-                    mel_index=mel_offset + min(round(time_seconds / audio.MEL_HOP_SECONDS), max(len(mel) - 1, 0)),
-                    speech=bool(speech[min(int(time_seconds / audio.VAD_FRAME_SECONDS), len(speech) - 1)])
-                    if len(speech) else False,
-                )
-                done += 1
+                track.append(footage_index=index, frame_index=frame_index, time_seconds=time_seconds,
+                             **features[-1].at(time_seconds, mel_offset))
                 if progress is not None:
+                    done = len(track.columns["footage_index"])
                     progress(PrepareProgress(done, max(total, done), path.name))
         crops.flush()
-        if done == 0:
-            raise UserError("None of the footage's frames could be decoded.")
-        arrays = track.arrays()
-        if not arrays["has_face"].any():
-            raise UserError("No face was found in any frame of the footage. Film yourself facing the "
-                            "camera, in good light, and import that.")
+        arrays = _checked_arrays(track)
         np.savez(building / "track.npz", **arrays)
-        np.save(building / "mel.npy", np.concatenate(mel_parts))
-        summary = _summarise(project, arrays, speech_seconds, has_audio, crop_size, fps_of=[f.fps for f in footage])
+        np.save(building / "mel.npy", np.concatenate([f.mel for f in features]))
+        speech_seconds = sum(f.speech.sum() for f in features) * audio.VAD_FRAME_SECONDS
+        summary = _summarise(project, arrays, speech_seconds, [f.has_audio for f in features], crop_size,
+                             fps_of=[f.fps for f in footage])
         _replace_folder(building, project.prepared_dir)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     project.manifest.prepared = summary
     project.save()
     return summary
+
+
+def _checked_arrays(track: _Track) -> dict[str, np.ndarray]:
+    if not track.columns:
+        raise UserError("None of the footage's frames could be decoded.")
+    arrays = track.arrays()
+    if not arrays["has_face"].any():
+        raise UserError("No face was found in any frame of the footage. Film yourself facing the "
+                        "camera, in good light, and import that.")
+    return arrays
 
 
 def _prepare_frame(frame, time_seconds, tracker, crops, track, crop_size) -> None:
