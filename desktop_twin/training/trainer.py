@@ -82,7 +82,7 @@ class TrainJob:
                 return self._finish(model, optimizer, state, "cancelled", report)
             if self.minutes is not None and time.monotonic() - started > self.minutes * 60:
                 return self._finish(model, optimizer, state, "time limit", report)
-            losses = self._step(model, optimizer, sampler, state["step"])
+            losses = self._step(model, optimizer, sampler, self._schedule_step(state["step"], started))
             state["step"] += 1
             eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
             event = TrainProgress(state["step"], self.total_steps, losses, eta, device_name(self.device),
@@ -144,6 +144,13 @@ class TrainJob:
         return baked
 
     # -- the loop's parts -----------------------------------------------------------------
+
+    def _schedule_step(self, step: int, started: float) -> int:
+        """Where the learning-rate schedule stands: by steps, or by time when a time limit ends the run first."""
+        if self.minutes is None:
+            return step
+        elapsed = (time.monotonic() - started) / (self.minutes * 60)
+        return max(step, int(elapsed * self.total_steps))
 
     def _step(self, model, optimizer, sampler, step) -> dict[str, float]:
         for group in optimizer.param_groups:
