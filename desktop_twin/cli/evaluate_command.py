@@ -24,7 +24,7 @@ def add_parsers(subparsers) -> None:
         description="Drive the twin with each frame's own landmarks and compare it with the real frame. "
                     "Two baselines are scored on the same frames: the mean training frame, and the training "
                     "frame with the nearest landmarks.")
-    parser.add_argument("name")
+    parser.add_argument("name", help="a twin's name, or a .twin file")
     parser.add_argument("footage", metavar="FOOTAGE",
                         help="a video file, or 'held-out' for the twin's own frames it was not trained on")
     parser.add_argument("--start", type=float, metavar="S", help="first second of the footage to use")
@@ -37,6 +37,9 @@ def add_parsers(subparsers) -> None:
 
 def run(args) -> int:
     from desktop_twin.store import open_project
+
+    if args.name.endswith(".twin"):
+        return run_twin_file(args)
     from desktop_twin.training.evaluate import evaluate_twin
 
     project = open_project(args.name)
@@ -69,3 +72,26 @@ def time_range(result: dict) -> str:
         return ""
     end = "end" if result["end"] is None else f"{result['end']:g} s"
     return f", {result['start'] or 0:g} s to {end}"
+
+
+def run_twin_file(args) -> int:
+    """A .twin file scored through ONNX Runtime: the same frames and crops as the torch evaluation."""
+    from desktop_twin.errors import UserError
+    from desktop_twin.export.bundle import read_twin
+    from desktop_twin.runtime.evaluate_twin_file import evaluate_bundle
+
+    if args.footage == "held-out" or args.samples is not None:
+        raise UserError("A .twin file is scored on a video file (not 'held-out'), without --samples.")
+    bundle = read_twin(Path(args.name))
+    with ProgressBar("Evaluating", unit="frame", enabled=not args.json) as bar:
+        result = evaluate_bundle(bundle, args.footage, args.start, args.end,
+                                 progress=lambda p: bar.update(p.frames_done, p.frames_total))
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{result['name']}.twin ({result['image_size']} px, {result['provider']}), {result['frames']} frames "
+          f"of {result['footage']}{time_range(result)}")
+    for key in ("psnr", "ssim", "mouth_psnr", "mouth_ssim"):
+        label, number, better = ROWS[key]
+        print(f"{label:<16} {number.format(result['twin'][key])}  ({better} is better)")
+    return 0

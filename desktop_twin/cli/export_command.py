@@ -75,11 +75,15 @@ def twin_fields(path: Path, bundle) -> dict[str, str]:
         "renderer": f"{renderer.size} px, ONNX opset {renderer.opset}, {len(bundle.renderer_onnx) / MIB:.1f} MB",
         "frame": f"{width}x{height}",
         "trained": f"{source.steps} steps ({source.preset}) on {len(source.footage_sha256)} footage file(s), "
-                   + ("from scratch" if source.base_model == "scratch" else f"from base model {source.base_model[:12]}"),
+                   + _start_line(source.base_model),
         "consent": _consent_line(manifest.consent),
     }
     fields.update(_quality_fields(manifest.quality))
     return fields
+
+
+def _start_line(base_model: str) -> str:
+    return "from scratch" if base_model == "scratch" else f"from base model {base_model[:12]}"
 
 
 def _consent_line(consent) -> str:

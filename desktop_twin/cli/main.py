@@ -24,6 +24,9 @@ COMMANDS = {
     "pretrain": "desktop_twin.cli.train_command",
     "evaluate": "desktop_twin.cli.evaluate_command",
     "record": "desktop_twin.cli.record_command",
+    "export": "desktop_twin.cli.export_command",
+    "render": "desktop_twin.cli.render_command",
+    "bench": "desktop_twin.cli.bench_command",
 }
 
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from desktop_twin.cli.output import print_fields, print_json
-from desktop_twin.errors import UserError
 
 
 def add_parsers(subparsers) -> None:
@@ -21,7 +20,7 @@ def add_parsers(subparsers) -> None:
     importing.set_defaults(run=run_import)
 
     info = subparsers.add_parser("info", help="describe a twin (or a .twin file)")
-    info.add_argument("target", metavar="NAME")
+    info.add_argument("target", metavar="NAME|FILE.twin")
     info.add_argument("--json", action="store_true")
     info.set_defaults(run=run_info)
 
@@ -66,7 +65,9 @@ def run_info(args) -> int:
     from desktop_twin.store import open_project
 
     if args.target.endswith(".twin"):
-        raise UserError(f"{args.target}: reading .twin files is not available in this version.")
+        from desktop_twin.cli.export_command import describe_twin
+
+        return describe_twin(Path(args.target), args.json)
     project = open_project(args.target)
     manifest = project.manifest
     if args.json:

@@ -35,4 +35,7 @@ def run(args) -> int:
           f"{audio}.")
     print(f"A face drove {result.frames_with_face} of {result.frames} frames; the renderer ran on "
           f"{result.providers['renderer']}.")
+    if result.frames_with_face == 0:
+        print(f"No face was found in {args.drive.name}, so the twin stayed at rest: drive it with a video "
+              f"of a face looking at the camera.")
     return 0

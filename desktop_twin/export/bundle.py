@@ -34,7 +34,8 @@ import cv2
 import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, ValidationError, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, ValidationError, model_validator)
 
 from desktop_twin.errors import UserError
 from desktop_twin.store.atomic import atomic_write_bytes
@@ -52,7 +53,8 @@ FRAME_MEMBER = "frame.png"
 THUMBNAIL_MEMBER = "thumbnail.png"
 
 MIB = 1 << 20
-# Each member's largest uncompressed size. A renderer of the "high" preset is ~40 MB.
+# Each member's largest uncompressed size. The "high" preset's renderer is ~35 MB: ~31 MB of
+# weights and the reference maps folded in at every block; the limit leaves room to grow.
 MEMBER_LIMITS = {
     MANIFEST_MEMBER: 1 * MIB,
     RENDERER_MEMBER: 150 * MIB,
@@ -74,6 +76,7 @@ _END_RECORD = b"PK\x05\x06"  # the zip's end-of-central-directory record, 22 byt
 _END_RECORD_SIZE = 22
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # zip times start here
+_STANDARD_DOMAINS = {"", "ai.onnx"}
 
 
 # -- the manifest --------------------------------------------------------------------------------
@@ -93,13 +96,9 @@ def _twin_name(value: str) -> str:
         raise ValueError(str(error)) from None
 
 
-def _sha256(length: int = 64):
-    return Field(pattern=rf"^[0-9a-f]{{{length}}}$")
-
-
 Text = Annotated[str, Field(max_length=200), AfterValidator(_plain_text)]
 LongText = Annotated[str, Field(max_length=4000), AfterValidator(_plain_text)]
-Sha256 = Annotated[str, _sha256()]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Point2 = Annotated[list[FiniteFloat], Field(min_length=2, max_length=2)]
 Point3 = Annotated[list[FiniteFloat], Field(min_length=3, max_length=3)]
 MatrixRow = Annotated[list[FiniteFloat], Field(min_length=3, max_length=3)]
@@ -256,8 +255,8 @@ def _read_archive(source: BinaryIO, label: str) -> TwinBundle:
         with zipfile.ZipFile(source) as archive:
             members = _checked_members(archive, label)
             contents = {name: _read_member(archive, info, label) for name, info in members.items()}
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, struct.error) as error:
-        raise UserError(f"{label} is damaged ({_shown(str(error))}). Export the twin again.") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, struct.error, NotImplementedError) as error:
+        raise UserError(f"{label} is damaged ({_shown(str(error))}). Copy or export it again.") from None
     manifest = parse_manifest(contents[MANIFEST_MEMBER], label)
     check_renderer(contents[RENDERER_MEMBER], manifest.models.renderer, label)
     size = manifest.models.renderer.size
@@ -299,7 +298,8 @@ def _check_directory_record(source: BinaryIO, label: str) -> None:
                         f"(an interrupted copy or download). Copy or export it again.")
     entries, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
     if entries > _MAX_ENTRIES or directory_bytes > _MAX_DIRECTORY_BYTES:
-        raise _refused(label, f"it lists {entries} entries in {directory_bytes} bytes; a .twin holds {len(MEMBERS)}")
+        raise _refused(label, f"it lists {entries} entries in {directory_bytes} bytes; "
+                              f"a .twin holds {len(MEMBERS)}")
     source.seek(0)
 
 
@@ -316,7 +316,8 @@ def _checked_members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.
         members[info.filename] = info
     missing = [name for name in MEMBERS if name not in members]
     if missing:
-        raise UserError(f"{label} is not a complete .twin file: {', '.join(missing)} missing. Export the twin again.")
+        raise UserError(f"{label} is not a complete .twin file: {', '.join(missing)} missing. "
+                        f"Copy or export it again.")
     total = sum(info.file_size for info in members.values())
     if total > MAX_TOTAL_BYTES:
         raise _refused(label, f"it unpacks to {total / MIB:.0f} MB, more than {MAX_TOTAL_BYTES // MIB} MB")
@@ -326,7 +327,7 @@ def _checked_members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.
 def _check_member_name(info: zipfile.ZipInfo, label: str) -> None:
     name = info.orig_filename  # zipfile cuts names at a NUL byte; the original shows it
     shown = _shown(name)
-    if "\x00" in name or any(unicodedata.category(c) == "Cc" for c in name):
+    if any(unicodedata.category(c) == "Cc" for c in name):
         raise _refused(label, f"a member name holds control characters ({shown})")
     if "\\" in name:
         raise _refused(label, f"a member name uses backslashes ({shown})")
@@ -364,7 +365,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
         data = member.read(info.file_size + 1)
     if len(data) != info.file_size:
         raise UserError(f"{label} is damaged ({info.filename} is not the size its zip entry says). "
-                        f"Export the twin again.")
+                        f"Copy or export it again.")
     return data
 
 
@@ -376,7 +377,8 @@ def parse_manifest(data: bytes, label: str) -> TwinManifest:
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise UserError(f"{label} is damaged: its {MANIFEST_MEMBER} is not valid JSON. Export the twin again.") from None
+        raise UserError(f"{label} is damaged: its {MANIFEST_MEMBER} is not valid JSON. "
+                        f"Copy or export it again.") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise UserError(f"{label} is not a Desktop Twin file (its {MANIFEST_MEMBER} does not say "
                         f"format {FORMAT!r}).")
@@ -388,11 +390,12 @@ def parse_manifest(data: bytes, label: str) -> TwinManifest:
         return TwinManifest.model_validate(raw)
     except ValidationError as error:
         raise UserError(f"{label} is damaged: its {MANIFEST_MEMBER} does not fit the format "
-                        f"({_schema_problems(error)}). Export the twin again.") from None
+                        f"({_schema_problems(error)}). Copy or export it again.") from None
 
 
 def _schema_problems(error: ValidationError, count: int = 3) -> str:
-    problems = [f"{_shown('.'.join(map(str, e['loc'])), 60) or 'manifest'}: {e['msg']}" for e in error.errors()]
+    problems = [f"{_shown('.'.join(map(str, e['loc'])), 60) or 'manifest'}: "
+                f"{e['msg'].removeprefix('Value error, ')}" for e in error.errors()]
     more = f"; and {len(problems) - count} more" if len(problems) > count else ""
     return "; ".join(problems[:count]) + more
 
@@ -406,7 +409,7 @@ def check_renderer(data: bytes, renderer: RendererModel, label: str) -> None:
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError):
-        raise UserError(f"{label} is damaged: {name} is not an ONNX model. Export the twin again.") from None
+        raise UserError(f"{label} is damaged: {name} is not an ONNX model. Copy or export it again.") from None
     if any(_is_external(tensor) for tensor in _model_tensors(model)):
         raise _refused(label, f"{name} refers to weights in files outside it (ONNX external data)")
     try:
@@ -414,14 +417,19 @@ def check_renderer(data: bytes, renderer: RendererModel, label: str) -> None:
     except (onnx.checker.ValidationError, ValueError, RuntimeError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{label} is damaged: {name} fails ONNX's model check ({_shown(first_line, 120)}). "
-                        f"Export the twin again.") from None
+                        f"Copy or export it again.") from None
     problem = _interface_problem(model, renderer)
     if problem:
-        raise UserError(f"{label} is damaged: {name} does not match its manifest ({problem}). Export the twin again.")
+        raise UserError(f"{label} is damaged: {name} does not match its manifest ({problem}). "
+                        f"Copy or export it again.")
 
 
 def _interface_problem(model: onnx.ModelProto, renderer: RendererModel) -> str | None:
-    opsets = {o.version for o in model.opset_import if o.domain in ("", "ai.onnx")}
+    # Standard operators only: the checker cannot vouch for other domains' (runtime-specific) ones.
+    domains = {o.domain for o in model.opset_import} - _STANDARD_DOMAINS
+    if domains:
+        return f"operators from {_shown(str(sorted(domains)))}, not standard ONNX"
+    opsets = {o.version for o in model.opset_import}
     if opsets != {renderer.opset}:
         return f"opset {sorted(opsets)}, manifest says {renderer.opset}"
     graph = model.graph
@@ -488,7 +496,7 @@ def _decode_png(data: bytes, name: str, label: str, max_width: int, max_height: 
     """An RGB image, its size read from the PNG header before anything is decoded (a tiny PNG can
     claim to be gigapixels)."""
     if len(data) < 24 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
-        raise UserError(f"{label} is damaged: {name} is not a PNG image. Export the twin again.")
+        raise UserError(f"{label} is damaged: {name} is not a PNG image. Copy or export it again.")
     width, height = struct.unpack(">II", data[16:24])
     too_big = width > max_width or height > max_height
     if not width or not height or too_big or (exact and (width, height) != (max_width, max_height)):
@@ -496,5 +504,5 @@ def _decode_png(data: bytes, name: str, label: str, max_width: int, max_height: 
         raise _refused(label, f"{name} is {width}x{height} pixels; it should be {wanted}")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.shape[:2] != (height, width):
-        raise UserError(f"{label} is damaged: {name} cannot be decoded. Export the twin again.")
+        raise UserError(f"{label} is damaged: {name} cannot be decoded. Copy or export it again.")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

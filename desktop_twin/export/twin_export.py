@@ -6,6 +6,7 @@ A core job: plain Python with a progress callback; the file appears whole or not
 
 import dataclasses
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from desktop_twin.training.trainer import BASE_MODEL
 STAGES = ("Loading the twin", "Exporting the renderer", "Measuring quality", "Writing the file")
 PARITY_SKETCHES = 8
 PARITY_KEY = "onnx_max_abs_difference"  # in the manifest's quality
+CANCELLED = "Export was cancelled; nothing was written."
 MAX_REFERENCE_DRIFT = 2.0  # mean grey levels between the checkpoint's reference and the prepared crop
 
 
@@ -62,33 +64,45 @@ class TrainedTwin:
         return self.model.config["image_size"]
 
 
+class _Stages:
+    """Progress by stage; a cancel takes effect between stages."""
+
+    def __init__(self, progress, cancel: threading.Event | None):
+        self.report = progress or (lambda event: None)
+        self.cancel = cancel
+
+    def begin(self, index: int, message: str | None = None) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise UserError(CANCELLED)
+        self.note(index, message)
+
+    def note(self, done: int, message: str | None) -> None:
+        self.report(ExportProgress(STAGES[min(done, len(STAGES) - 1)], done, len(STAGES), message))
+
+
 def export_twin(project: TwinProject, out_path: Path, progress: Callable[[ExportProgress], None] | None = None,
-                measure_quality: bool = True) -> Path:
+                cancel: threading.Event | None = None, measure_quality: bool = True) -> Path:
     """Write the project's best twin to out_path (a .twin file) and return the path. With
     measure_quality, the twin and its baselines are scored on the held-out frames (seconds)."""
     out_path = _checked_out_path(out_path)
-    report = progress or (lambda event: None)
-    report(ExportProgress(STAGES[0], 0, len(STAGES)))
+    stages = _Stages(progress, cancel)
+    stages.begin(0)
     twin = load_trained_twin(project)
-    report(ExportProgress(STAGES[1], 1, len(STAGES)))
-    with tempfile.TemporaryDirectory(prefix="desktop-twin-export-") as folder:
-        onnx_path = Path(folder) / "renderer.onnx"
-        difference = export_renderer(twin.model, onnx_path, parity_sketches(twin))
-        renderer_onnx = onnx_path.read_bytes()
-    report(ExportProgress(STAGES[2], 2, len(STAGES), f"ONNX Runtime matches torch within {difference:.2g}."))
+    stages.begin(1)
+    renderer_onnx, difference = exported_renderer(twin)
+    stages.begin(2, f"ONNX Runtime matches torch within {difference:.2g}.")
     quality = {PARITY_KEY: difference, **checkpoint_quality(twin.checkpoint)}
     if measure_quality:
-        quality.update(held_out_quality(project, report))
-    report(ExportProgress(STAGES[3], 3, len(STAGES)))
+        quality.update(held_out_quality(project, stages))
+    stages.begin(3)
     frame_rgb, frame_transform = reference_frame(project, twin)
-    manifest = build_manifest(project, twin, frame_transform, quality)
-    write_twin(out_path, manifest, {
+    write_twin(out_path, build_manifest(project, twin, frame_transform, quality), {
         RENDERER_MEMBER: renderer_onnx,
         REFERENCE_MEMBER: encode_png(reference_crop(twin)),
         FRAME_MEMBER: encode_png(frame_rgb),
         THUMBNAIL_MEMBER: encode_png(thumbnail(twin)),
     })
-    report(ExportProgress(STAGES[3], len(STAGES), len(STAGES), f"Wrote {out_path}."))
+    stages.note(len(STAGES), f"Wrote {out_path}.")
     return out_path
 
 
@@ -143,6 +157,14 @@ def _changed_footage_message(project: TwinProject) -> str:
             f"(desktop-twin prepare {project.name}, then desktop-twin train {project.name}).")
 
 
+def exported_renderer(twin: TrainedTwin) -> tuple[bytes, float]:
+    """The ONNX model's bytes and its largest difference from torch on the twin's own sketches."""
+    with tempfile.TemporaryDirectory(prefix="desktop-twin-export-") as folder:
+        onnx_path = Path(folder) / "renderer.onnx"
+        difference = export_renderer(twin.model, onnx_path, parity_sketches(twin))
+        return onnx_path.read_bytes(), difference
+
+
 def parity_sketches(twin: TrainedTwin) -> np.ndarray:
     """Sketches of a few held-out frames (training frames if none is held out), spread over them."""
     frames = twin.held_out if len(twin.held_out) else np.flatnonzero(twin.data.has_face)
@@ -160,13 +182,15 @@ def checkpoint_quality(checkpoint: dict) -> dict:
     return {"training_held_out": {k: v if isinstance(v, int) else float(v) for k, v in best.items()}} if best else {}
 
 
-def held_out_quality(project: TwinProject, report) -> dict:
+def held_out_quality(project: TwinProject, stages: _Stages) -> dict:
     """The twin and both baselines on every held-out frame (evaluate_twin), or nothing when they
-    cannot be scored (the file is still useful; the report says why)."""
+    cannot be scored (the file is still useful; the progress report says why)."""
     try:
-        result = evaluate_twin(project, HELD_OUT)
+        result = evaluate_twin(project, HELD_OUT, cancel=stages.cancel)
     except UserError as error:
-        report(ExportProgress(STAGES[2], 2, len(STAGES), f"Quality not measured: {error}"))
+        if stages.cancel is not None and stages.cancel.is_set():
+            raise UserError(CANCELLED) from None
+        stages.note(2, f"Quality not measured: {error}")
         return {}
     return {"held_out": {"frames": result["frames"], "image_size": result["image_size"],
                          "twin": result["twin"], **result["baselines"]}}
@@ -191,13 +215,18 @@ def reference_frame(project: TwinProject, twin: TrainedTwin) -> tuple[np.ndarray
     track = np.load(project.prepared_dir / "track.npz")
     footage = project.manifest.footage[int(track["footage_index"][twin.reference])]
     frame_index = int(track["frame_index"][twin.reference])
-    frame = next((f for i, f in enumerate(iterate_frames(project.footage_dir / footage.file)) if i == frame_index), None)
+    frame = _frame_at(project.footage_dir / footage.file, frame_index)
     if frame is None:
         raise UserError(f"Frame {frame_index} of {footage.file} can no longer be read: "
                         f"prepare and train the twin again.")
     small, to_full = downscaled(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), MAX_FRAME_SIDE)
     crop_transform = track["crop_transform"][twin.reference].astype(np.float64)
     return small, compose(crop_transform, to_full)
+
+
+def _frame_at(video: Path, index: int) -> np.ndarray | None:
+    # Decoded in order up to the frame: seeking is frame-accurate for few codecs.
+    return next((frame for i, frame in enumerate(iterate_frames(video)) if i == index), None)
 
 
 def downscaled(image: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray]:
@@ -242,6 +271,7 @@ def build_manifest(project: TwinProject, twin: TrainedTwin, frame_transform: np.
 
 def provenance(project: TwinProject, checkpoint: dict) -> Provenance:
     train = checkpoint.get("train", {})
-    base = "scratch" if train.get("from_scratch") else file_sha256(model_path(BASE_MODEL))
+    # Checkpoints name the base they started from; older ones fall back to the bundled file.
+    base = "scratch" if train.get("from_scratch") else train.get("base_sha256") or file_sha256(model_path(BASE_MODEL))
     return Provenance(base_model=base, footage_sha256=list(project.manifest.prepared.footage_sha256),
                       steps=int(checkpoint.get("step", 0)), preset=str(train.get("preset", "unknown")))

@@ -9,6 +9,7 @@ timer, or passes on_frame (called on the inference thread).
 """
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ class LiveFrame:
     driver_bgr: np.ndarray
     twin_bgr: np.ndarray
     stats: PipelineStats
+    captured: float  # time.monotonic() when the camera captured the driver frame
+    latency_ms: float  # from that capture to this twin frame being ready
 
 
 class LivePipeline:
@@ -80,7 +83,8 @@ class LivePipeline:
         self._stopping.set()
         self._input.close()
         for thread in self._threads:
-            thread.join(STOP_TIMEOUT_SECONDS)
+            if thread is not threading.current_thread():  # stop() may come from on_frame
+                thread.join(STOP_TIMEOUT_SECONDS)
         if self._camera is not None:
             self._camera.close()
         self.output.close()
@@ -142,11 +146,12 @@ class LivePipeline:
             self._recalibrate.clear()
             self.twin.retargeter.recalibrate()
         result = self.twin.process(frame.image, frame.time)
+        done = time.monotonic()
         self._times.add(result.timings_ms)
-        self._rate.tick()
+        self._rate.tick(done)
         self._delivered += 1
         self._face_found = result.face_found
-        live = LiveFrame(frame.image, result.twin_bgr, self.stats())
+        live = LiveFrame(frame.image, result.twin_bgr, self.stats(), frame.time, (done - frame.time) * 1000.0)
         self.output.put(live)
         if self.on_frame is not None:
             self.on_frame(live)

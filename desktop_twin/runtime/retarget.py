@@ -25,6 +25,9 @@ from desktop_twin.face.align import canonical_transform, transform_points
 from desktop_twin.face.quality import eye_distance
 
 CALIBRATION_SECONDS = 1.0
+# Inner-lip points facing each other, upper then lower, from one mouth corner to the other.
+INNER_LIP_PAIRS = np.array([(191, 95), (80, 88), (81, 178), (82, 87), (13, 14), (312, 317), (311, 402),
+                            (310, 318), (415, 324)])
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,26 @@ class Retargeter:
         scale = eye_distance(self.twin_neutral) / max(eye_distance(self.neutral.aligned), 1e-6)
         landmarks = self.twin_neutral + (aligned - self.neutral.aligned) * np.float32(scale)
         motion = relative_motion(self.neutral.pose, pose) if self.follow_head else identity_motion()
-        return Retargeted(landmarks.astype(np.float32), motion)
+        return Retargeted(uncross_lips(landmarks.astype(np.float32)), motion)
 
     def at_rest(self) -> Retargeted:
         """The twin's neutral face where it stands in its frame: what shows without a driver."""
         return Retargeted(self.twin_neutral.copy(), identity_motion())
+
+
+def uncross_lips(landmarks: np.ndarray) -> np.ndarray:
+    """Close, rather than cross, lips that the offsets would push through each other.
+
+    A driver calibrated while talking has a half-open "neutral" mouth, so closing it moves the
+    twin's lips further than the twin's own rest: the lower lip would rise above the upper one.
+    The canonical crop is upright, so "above" is a smaller y."""
+    upper, lower = landmarks[INNER_LIP_PAIRS[:, 0]], landmarks[INNER_LIP_PAIRS[:, 1]]
+    crossed = lower[:, 1] < upper[:, 1]
+    if crossed.any():
+        middle = (upper[crossed, 1] + lower[crossed, 1]) / 2
+        landmarks[INNER_LIP_PAIRS[crossed, 0], 1] = middle
+        landmarks[INNER_LIP_PAIRS[crossed, 1], 1] = middle
+    return landmarks
 
 
 def driver_neutral(frame_landmarks: np.ndarray, size: int) -> DriverNeutral:

@@ -5,6 +5,7 @@ under no_grad, checkpoints that carry model arguments, step and config. It is a
 core job: progress goes to a callback, cancel is an Event checked between steps.
 """
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from desktop_twin.capture.footage import file_sha256
 from desktop_twin.errors import UserError
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
@@ -194,8 +196,13 @@ class TrainJob:
             "model": baked_state(model),
             **({"optimizer": optimizer.state_dict()} if optimizer is not None else {}),
             "train": {"preset": self.preset.name, "image_size": self.preset.image_size,
-                      "from_scratch": self.from_scratch, "total_steps": self.total_steps},
+                      "from_scratch": self.from_scratch, "total_steps": self.total_steps,
+                      "base_sha256": self._base_sha256()},
         })
+
+    @functools.cache
+    def _base_sha256(self) -> str:
+        return file_sha256(model_path(BASE_MODEL))
 
     def _finish(self, model, optimizer, state, stopped: str, report) -> TrainResult:
         self._save(self.latest_path, model, optimizer, state)

@@ -9,22 +9,30 @@ prints the median of the round medians (and, for 2 threads, the quietest round's
 parameters of the full and the baked model, the ONNX file's size, GMACs and the largest
 torch-vs-ORT difference. The live renderer's budget is about 15 ms on 2 threads.
 
-Candidates measured on the 2-core development machine (median ms of 3-5 rounds; 2-thread
-figures vary by up to 2x while other work runs, 1-thread figures by about 10%):
+Candidates, baked, 256 px, on the 2-core development machine. ms: 1 thread, median of 5
+round medians (stable to about 10%); 2 threads, the quietest round's median (other work on
+the machine made 2-thread medians swing 2-4x). PSNR: held-out frames (the last 15 s of
+`talking/t01`) after fine-tuning the baked model alone, from random weights, for 2000 steps
+of L1 (batch 16, AdamW 1e-3, one seed; a GPU took 17 s).
 
-| generator (all 256 px, working at 64 px)          | params | GMACs | 1t ms | 2t ms |
-|---------------------------------------------------|--------|-------|-------|-------|
-| flat: 6 res blocks at 64 px, width 32             | 1.1 M  | 0.57  | 12    | 7     |
-| flat: 8 res blocks at 64 px, width 32             | 1.4 M  | 0.72  | 15    | 9     |
-| flat: 6 blocks, width 40                          | 1.4 M  | 0.85  | 23    | 13    |
-| flat: 6 blocks, width 48                          | 1.7 M  | 1.19  | 23    | 13    |
-| U-Net 64/32/16 px, widths 32/64/128, blocks 2/2/2 | 1.1 M  | 0.62  | 13    | 7     |
-| U-Net 64/32/16 px, widths 32/64/128, blocks 2/2/4 | 1.7 M  | 0.77  | 16    | 9     |
-| U-Net 64/32/16 px, widths 32/64/128, blocks 2/4/4 | 1.8 M  | 0.92  | 18    | 10    |
+| generator                                   | params full/baked | GMACs | 1t ms | 2t ms | PSNR |
+|---------------------------------------------|-------------------|-------|-------|-------|------|
+| flat: 8 res blocks at 64 px, width 32       | 0.2 M / 1.3 M     | 0.68  | 15    | 10    | 22.2 |
+| U-Net 64/32/16 px, blocks 2/2/2, width 32   | 1.9 M / 1.5 M     | 0.57  | 12    | 7     |      |
+| U-Net 64/32/16 px, blocks 2/2/4, width 32   | 2.5 M / 2.1 M     | 0.72  | 15-16 | 9     | 22.7 |
+| U-Net 64/32/16 px, blocks 2/4/4, width 32   | 2.7 M / 2.4 M     | 0.87  | 18    | 10    |      |
+| U-Net 64..8 px, blocks 2/2/2/2, width 32    | 7.5 M / 4.2 M     | 0.74  | 16    | 9     | 23.0 |
+| U-Net 64..8 px, blocks 2/2/2/4, width 32    | 10.2 M / 6.6 M    | 0.89  | 19    |       |      |
+| U-Net 64/32/16 px, blocks 2/2/4, width 48   | 5.7 M / 4.3 M     | 1.55  | 30    | 16    | 22.7 |
+| U-Net 64..8 px, blocks 2/2/2/2, width 48    | 16.9 M / 9.0 M    | 1.60  | 34    | 18    |      |
 
-Width 40 runs as slowly as 48 (widths that are multiples of 16 suit the kernels). The U-Net
-gives twice the parameters and a receptive field over the whole crop for the cost of the flat
-design; "standard" is the 2/2/4 U-Net plus a 3x3 convolution at 128 px before the output.
+"standard" is the four-level U-Net at width 32: for about the cost of the flat design it has
+three times the baked parameters, a receptive field over the whole crop and the best
+held-out score; "high" is the same at width 48, "draft" the same network at 128 px. Width 40 ran as
+slowly as 48 (multiples of 16 suit the kernels). A first version with a pixel-unshuffle in
+and pixel-shuffles up cost 18 ms instead of 15 on 1 thread: ONNX Runtime spent 1.1 ms on
+the Transpose of the unshuffle and 2.5 ms on DepthToSpace, hence strided convolutions in
+and nearest resizes up.
 """
 
 import argparse

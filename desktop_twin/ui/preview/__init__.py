@@ -1,0 +1,1 @@
+"""The preview page: the twin live beside its driver."""

@@ -1,0 +1,211 @@
+"""The preview page: the twin live beside the driver (a webcam, or a video file standing in),
+with frames per second, latency and the execution provider; recalibrate; snapshot to PNG."""
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
+
+from desktop_twin.errors import UserError
+from desktop_twin.ui.context import AppContext
+from desktop_twin.ui.devices import CameraPicker
+from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview
+from desktop_twin.ui.widgets import controls
+from desktop_twin.ui.widgets.image_view import ImageView
+from desktop_twin.ui.workers import ThreadWorker
+
+PROVIDER_NAMES = {"CUDAExecutionProvider": "GPU (CUDA)", "CPUExecutionProvider": "CPU"}
+
+
+class PreviewPage(QWidget):
+    message = Signal(str)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self.worker: ThreadWorker | None = None
+        self.control = PreviewControl()
+        self.last_frame: PreviewFrame | None = None
+        self.frames_shown = 0
+        self._waiting_for_bundle: str | None = None
+        self._build()
+        context.selection.changed.connect(lambda _p: self._on_twin_changed())
+        context.bundles.ready.connect(self._on_bundle_ready)
+        context.bundles.failed.connect(self._on_bundle_failed)
+        context.pool.changed.connect(self._update_controls)
+        self._on_twin_changed()
+
+    def _build(self) -> None:
+        self.source = CameraPicker(self.context.devices, self.context.settings.preview_source, "Driver camera")
+        self.source.source_changed.connect(self._on_source)
+        self.start_button = controls.button("Start preview", "Start the live preview", "Ctrl+L")
+        self.stop_button = controls.button("Stop", "Stop the live preview", "Ctrl+.")
+        self.recalibrate_button = controls.button("Recalibrate neutral", "Take the driver's neutral face again", "Ctrl+K")
+        self.snapshot_button = controls.button("Snapshot…", "Save the twin's picture as PNG", "Ctrl+Shift+S")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.recalibrate_button.clicked.connect(self.recalibrate)
+        self.snapshot_button.clicked.connect(self.ask_snapshot)
+        self.driver_view = ImageView("Driver", "The driving camera shows here.")
+        self.twin_view = ImageView("Twin", "The twin shows here, copying the driver.")
+        self.fps_label = QLabel("–")
+        self.fps_label.setAccessibleName("Frames per second")
+        self.latency_label = QLabel("–")
+        self.latency_label.setAccessibleName("Latency")
+        self.provider_label = QLabel("–")
+        self.provider_label.setAccessibleName("Execution provider")
+        self.face_label = QLabel("–")
+        self.face_label.setAccessibleName("Driver face")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Preview status")
+        figures = QGroupBox("Live")
+        form = QFormLayout(figures)
+        form.addRow("Driver", self.source)
+        form.addRow("Frames per second", self.fps_label)
+        form.addRow("Latency", self.latency_label)
+        form.addRow("Runs on", self.provider_label)
+        form.addRow("Driver's face", self.face_label)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.recalibrate_button, self.snapshot_button):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        views = QHBoxLayout()
+        views.addWidget(self.driver_view)
+        views.addWidget(self.twin_view)
+        right = QVBoxLayout()
+        right.addWidget(figures)
+        right.addWidget(self.status)
+        right.addStretch()
+        grid = QGridLayout(self)
+        grid.addLayout(views, 0, 0)
+        grid.addLayout(right, 0, 1)
+        grid.addLayout(buttons, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 1)
+
+    def showEvent(self, event) -> None:
+        self.context.devices.ensure_probed()
+        super().showEvent(event)
+
+    def _on_source(self, source: str) -> None:
+        self.context.settings.preview_source = source
+        self._update_controls()
+
+    def _on_twin_changed(self) -> None:
+        if self.worker is not None and self.worker.twin != self.context.selection.name:
+            self.stop()
+        project = self.context.selection.project
+        if project is None:
+            self.status.setText("Choose a twin in the Library first.")
+        elif self.worker is None:
+            self.status.setText(f"Start shows {project.name} live, copying the driver.")
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        running = self.worker is not None
+        project = self.context.selection.project
+        self.start_button.setEnabled(project is not None and not running and self._waiting_for_bundle is None
+                                     and bool(self.source.source()))
+        self.stop_button.setEnabled(running)
+        self.recalibrate_button.setEnabled(running)
+        self.snapshot_button.setEnabled(self.last_frame is not None)
+        self.source.setEnabled(not running)
+
+    # -- running ----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the live twin; its .twin file is made first when it is missing or out of date."""
+        project = self.context.selection.project
+        if project is None or self.worker is not None:
+            return
+        try:
+            path = self.context.bundles.ensure(project)
+        except UserError as error:
+            self.status.setText(str(error))
+            return
+        if path is None:
+            self._waiting_for_bundle = project.name
+            self.status.setText(f"Getting {project.name} ready for the live preview (a minute or so, once)…")
+            self._update_controls()
+            return
+        self._run(project.name, path)
+
+    def _on_bundle_ready(self, name: str, path: str) -> None:
+        if name == self._waiting_for_bundle:
+            self._waiting_for_bundle = None
+            if name == self.context.selection.name:
+                self._run(name, Path(path))
+            self._update_controls()
+
+    def _on_bundle_failed(self, name: str) -> None:
+        if name == self._waiting_for_bundle:
+            self._waiting_for_bundle = None
+            self.status.setText(f"{name} could not be made ready for the preview.")
+            self._update_controls()
+
+    def _run(self, name: str, path: Path) -> None:
+        self.control = PreviewControl()
+        control, source = self.control, self.source.source()
+        self.worker = ThreadWorker(lambda emit, cancel: run_preview(path, source, control, emit, cancel),
+                                   "running the live preview", name, "previewing")
+        self.worker.progress.connect(self._on_frame)
+        self.worker.result.connect(self.status.setText)
+        self.worker.finished.connect(self._on_finished)
+        self.frames_shown = 0
+        self.status.setText("Starting…")
+        self.context.pool.start(self.worker)
+        self._update_controls()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def recalibrate(self) -> None:
+        self.control.recalibrate()
+        self.message.emit("Keep a relaxed, neutral face for a second…")
+
+    def _on_frame(self, frame: PreviewFrame) -> None:
+        self.last_frame = frame
+        self.frames_shown += 1
+        self.driver_view.set_image(frame.driver)
+        self.twin_view.set_image(frame.twin)
+        self.fps_label.setText(f"{frame.fps:.1f}")
+        self.latency_label.setText(f"{frame.latency_ms:.0f} ms per frame")
+        self.provider_label.setText(", ".join(f"{model}: {PROVIDER_NAMES.get(p, p)}"
+                                              for model, p in frame.providers.items()))
+        self.face_label.setText(("found" if frame.face_found else "not found")
+                                + ("" if frame.calibrated else ", learning the neutral face…"))
+        if self.frames_shown == 1:
+            self.status.setText("Live.")
+            self._update_controls()
+        self.control.frame_wanted.set()
+
+    def _on_finished(self) -> None:
+        self.worker = None
+        self.control.frame_wanted.set()
+        self._update_controls()
+
+    # -- snapshot ---------------------------------------------------------------------------------------
+
+    def ask_snapshot(self) -> None:
+        if self.last_frame is None:
+            return
+        name = self.context.selection.name or "twin"
+        suggested = str(Path(self.context.settings.last_folder) / f"{name}-snapshot.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save a snapshot of the twin", suggested, "PNG images (*.png)")
+        if path:
+            try:
+                self.snapshot(Path(path))
+            except UserError as error:
+                self.context.errors.report_exception(error, "saving a snapshot")
+
+    def snapshot(self, path: Path) -> Path:
+        """Save the twin's latest frame, full size, as PNG."""
+        path = Path(path).with_suffix(".png")
+        if self.last_frame is None or not self.last_frame.twin.save(str(path), "PNG"):
+            raise UserError(f"Could not save the snapshot to {path}.")
+        self.context.settings.last_folder = str(path.parent)
+        self.message.emit(f"Saved {path.name}.")
+        return path

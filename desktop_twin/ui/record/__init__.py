@@ -1,0 +1,1 @@
+"""The record page: devices, consent, the guided take with live feedback."""

@@ -1,0 +1,1 @@
+"""The train page: preset, device, start, pause, resume, cancel; progress, curves, samples."""

@@ -1,0 +1,321 @@
+"""The train page. Training runs in its own process (workers.ProcessWorker), which writes a
+checkpoint when it is paused, cancelled or the app closes; starting again resumes from it."""
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QSpinBox,
+    QVBoxLayout, QWidget)
+
+from desktop_twin.ui.context import AppContext
+from desktop_twin.ui.images import rgb_image
+from desktop_twin.ui.process_jobs import TrainOutcome, TrainUpdate
+from desktop_twin.ui.twins import can_train
+from desktop_twin.ui.widgets.curve_plot import CurvePlot
+from desktop_twin.ui.widgets import controls
+from desktop_twin.ui.widgets.image_view import ImageView
+from desktop_twin.ui.workers import ProcessWorker
+
+PRESETS = (("draft", "Draft — quick, fine on a CPU"), ("standard", "Standard — for a GPU"),
+           ("high", "High — a GPU and patience"))
+DEVICES = (("auto", "Automatic"), ("cpu", "CPU"))  # until the real list (with the GPU's name) arrives
+FINISHED = {"finished": "Training finished", "converged": "Training stopped: held-out quality stopped improving",
+            "time limit": "Training reached its time limit", "cancelled": "Training stopped"}
+
+
+class TrainPage(QWidget):
+    trained = Signal(str)  # the twin's name: a run ended with a model saved
+    message = Signal(str)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self.worker: ProcessWorker | None = None
+        self.state = "idle"  # idle, running, pausing, paused, cancelling
+        self.last_update: TrainUpdate | None = None
+        self.outcome: TrainOutcome | None = None
+        self._devices_probed = False
+        self._summary_for: str | None = None
+        self._shown_twin: str | None = None
+        self._build()
+        context.selection.changed.connect(lambda _p: self._on_twin_changed())
+        context.pool.changed.connect(self._update_controls)
+        self._on_twin_changed()
+
+    # -- layout --------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        settings = self.context.settings
+        self.preset = _combo("Training preset", PRESETS, settings.preset)
+        self.device = _combo("Training device", DEVICES, settings.train_device)
+        self.preset.currentIndexChanged.connect(lambda _i: setattr(settings, "preset", self.preset.currentData()))
+        self.device.currentIndexChanged.connect(lambda _i: setattr(settings, "train_device", self.device.currentData()))
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 1_000_000)
+        self.steps.setSpecialValueText("as the preset says")
+        self.steps.setAccessibleName("Most training steps")
+        self.minutes = QSpinBox()
+        self.minutes.setRange(0, 24 * 60)
+        self.minutes.setSpecialValueText("no limit")
+        self.minutes.setSuffix(" min")
+        self.minutes.setAccessibleName("Time limit in minutes")
+        self.from_scratch = QCheckBox("Start over (ignore the last checkpoint)")
+        self.from_scratch.setAccessibleName("Start over, ignoring the last checkpoint")
+        options = QGroupBox("Training")
+        form = QFormLayout(options)
+        form.addRow("Preset", self.preset)
+        form.addRow("Device", self.device)
+        form.addRow("Stop after steps", self.steps)
+        form.addRow("Stop after", self.minutes)
+        form.addRow(self.from_scratch)
+
+        self.start_button = controls.button("Start training", "Start training", "Ctrl+T")
+        self.pause_button = controls.button("Pause", "Pause training", "Ctrl+P")
+        self.resume_button = controls.button("Resume", "Resume training", "Ctrl+Shift+T")
+        self.cancel_button = controls.button("Cancel", "Cancel training", "Ctrl+.")
+        self.start_button.clicked.connect(lambda: self.start())
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(button)
+        buttons.addStretch()
+
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Training progress")
+        self.progress.setFormat("Not started")
+        self.device_label = QLabel()
+        self.device_label.setAccessibleName("Device in use")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Training status")
+        self.loss_plot = CurvePlot("Training loss")
+        self.quality_plot = CurvePlot("Held-out quality (PSNR)", " dB")
+        self.samples = ImageView("Real frames (top) and the twin (bottom)",
+                                 "Real frames above the twin's renderings appear at each evaluation.")
+
+        left = QVBoxLayout()
+        left.addWidget(options)
+        left.addLayout(buttons)
+        left.addWidget(self.progress)
+        left.addWidget(self.device_label)
+        left.addWidget(self.status)
+        left.addStretch()
+        right = QVBoxLayout()
+        right.addWidget(self.samples, 2)
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.quality_plot)
+        right.addLayout(plots, 1)
+        grid = QGridLayout(self)
+        grid.addLayout(left, 0, 0)
+        grid.addLayout(right, 0, 1)
+        grid.setColumnStretch(0, 2)
+        grid.setColumnStretch(1, 3)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._devices_probed:
+            self._devices_probed = True
+            worker = ProcessWorker("training_devices", (), "looking for a GPU")
+            worker.result.connect(self._on_devices)
+            self.context.pool.start(worker)
+        self._load_summary()
+
+    def _on_devices(self, devices: list[tuple[str, str]]) -> None:
+        wanted = self.device.currentData()
+        self.device.blockSignals(True)
+        self.device.clear()
+        for value, label in devices:
+            self.device.addItem(label, value)
+        self.device.setCurrentIndex(max(self.device.findData(wanted), 0))
+        self.device.blockSignals(False)
+
+    # -- state ------------------------------------------------------------------------------------------
+
+    def _on_twin_changed(self) -> None:
+        if self.state in ("running", "pausing", "cancelling"):
+            self._update_controls()
+            return
+        project = self.context.selection.project
+        if project is None or project.name != self._shown_twin:
+            self._shown_twin = project.name if project else None
+            self.state = "idle"
+            self.loss_plot.clear()
+            self.quality_plot.clear()
+            self.samples.clear()
+            self.device_label.clear()
+            self.progress.setValue(0)
+            self.progress.setFormat("Not started")
+            self._summary_for = None
+        elif self.state != "idle" or self.outcome is not None:
+            self._update_controls()  # the same twin after a run: keep its curves and what it said
+            return
+        if project is None:
+            self.status.setText("Choose a twin in the Library first.")
+        elif not can_train(project):
+            self.status.setText(f"{project.name} has no prepared footage yet: record or import a video first "
+                                "(preparing starts by itself).")
+        elif (project.checkpoints_dir / "latest.pt").is_file():
+            interrupted = self.context.settings.interrupted_training == project.name
+            if interrupted:
+                self.state = "paused"
+            self.status.setText(f"{project.name}'s training {'was interrupted' if interrupted else 'stopped'} at a "
+                                "checkpoint; starting again resumes from it.")
+            if self.isVisible():
+                self._load_summary()
+        else:
+            self.status.setText(f"{project.name} is ready to train.")
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        project = self.context.selection.project
+        busy_elsewhere = project is not None and self.worker is None and self.context.pool.activity(project.name)
+        trainable = project is not None and can_train(project) and not busy_elsewhere
+        resumable = trainable and (project.checkpoints_dir / "latest.pt").is_file()
+        self.start_button.setText("Resume training" if resumable and not self.from_scratch.isChecked()
+                                  else "Start training")
+        self.start_button.setEnabled(trainable and self.state == "idle")
+        self.pause_button.setEnabled(self.state == "running")
+        self.resume_button.setEnabled(trainable and self.state == "paused")
+        self.cancel_button.setEnabled(self.state in ("running", "paused"))
+        for widget in (self.preset, self.device, self.steps, self.minutes, self.from_scratch):
+            widget.setEnabled(self.state == "idle")
+
+    def _load_summary(self) -> None:
+        """The curves of the last run, from its checkpoint (in a process: reading it needs torch)."""
+        project = self.context.selection.project
+        if project is None or self.state in ("running", "pausing") or self._summary_for == project.name:
+            return
+        if not (project.checkpoints_dir / "latest.pt").is_file():
+            return
+        self._summary_for = project.name
+        worker = ProcessWorker("checkpoint_summary", (str(project.path),), "reading the last checkpoint")
+        worker.result.connect(lambda summary, name=project.name: self._on_summary(name, summary))
+        self.context.pool.start(worker)
+
+    def _on_summary(self, name: str, summary: dict) -> None:
+        if name != self.context.selection.name or not summary or self.quality_plot.series:
+            return
+        for entry in summary["history"]:
+            self._add_held_out(entry["step"], entry)
+        self.progress.setRange(0, max(summary["total_steps"], 1))
+        self.progress.setValue(summary["step"])
+        self.progress.setFormat(f"Step {summary['step']} of {summary['total_steps']} (checkpoint)")
+
+    # -- actions ----------------------------------------------------------------------------------------
+
+    def start(self, from_scratch: bool | None = None) -> ProcessWorker | None:
+        project = self.context.selection.project
+        if project is None or self.worker is not None or not can_train(project):
+            return None
+        scratch = self.from_scratch.isChecked() if from_scratch is None else from_scratch
+        args = (str(project.path), self.preset.currentData(), self.device.currentData(), self.steps.value() or None,
+                float(self.minutes.value()) or None, scratch)
+        self.worker = ProcessWorker("train", args, "training", project.name, "training")
+        self.worker.progress.connect(self._on_update)
+        self.worker.result.connect(self._on_outcome)
+        self.worker.finished.connect(self._on_finished)
+        if self.state == "idle":
+            self.loss_plot.clear()
+            self.quality_plot.clear()
+        self.state = "running"
+        self.outcome = None
+        self.context.settings.interrupted_training = project.name
+        self.status.setText("Loading the footage and the base model…")
+        self.context.pool.start(self.worker)
+        self._update_controls()
+        return self.worker
+
+    def pause(self) -> None:
+        """Stop at the next step with a checkpoint; Resume goes on from it."""
+        if self.worker is not None and self.state == "running":
+            self.state = "pausing"
+            self.worker.cancel()
+            self.status.setText("Pausing: saving a checkpoint…")
+            self._update_controls()
+
+    def resume(self) -> ProcessWorker | None:
+        if self.state != "paused":
+            return None
+        return self.start(from_scratch=False)
+
+    def cancel(self) -> None:
+        """Stop training; the last checkpoint is kept, so Start later resumes from it."""
+        self.context.settings.interrupted_training = ""
+        if self.worker is not None and self.state in ("running", "pausing"):
+            self.state = "cancelling"
+            self.worker.cancel()
+            self.status.setText("Stopping: saving a checkpoint…")
+        elif self.state == "paused":
+            self.state = "idle"
+            self.status.setText("Training stopped; Start resumes from the last checkpoint.")
+        self._update_controls()
+
+    # -- the job's reports ------------------------------------------------------------------------------
+
+    def _on_update(self, update: TrainUpdate) -> None:
+        self.last_update = update
+        if update.message:
+            self.status.setText(update.message)
+        if not update.step:
+            return
+        self.progress.setRange(0, update.total_steps)
+        self.progress.setValue(update.step)
+        self.progress.setFormat(f"Step {update.step} of {update.total_steps}{_eta_text(update.eta_seconds)}")
+        self.device_label.setText(f"Training on {update.device}")
+        for name in ("total", "l1", "ssim"):
+            if name in update.losses:
+                self.loss_plot.add_point(name, update.step, update.losses[name])
+        if update.held_out:
+            self._add_held_out(update.step, update.held_out)
+            self.status.setText(f"Step {update.step}: held-out PSNR {update.held_out['psnr']:.2f} dB, "
+                                f"SSIM {update.held_out.get('ssim', float('nan')):.3f}.")
+        if update.samples is not None:
+            self.samples.set_image(rgb_image(update.samples))
+
+    def _add_held_out(self, step: float, metrics: dict) -> None:
+        for key, label in (("psnr", "face"), ("mouth_psnr", "mouth")):
+            if key in metrics:
+                self.quality_plot.add_point(label, step, metrics[key])
+
+    def _on_outcome(self, outcome: TrainOutcome) -> None:
+        self.outcome = outcome
+        name = self.worker.twin if self.worker else ""
+        paused = self.state == "pausing"
+        text = f"{FINISHED.get(outcome.stopped, outcome.stopped)} at step {outcome.step}."
+        if outcome.held_out:
+            text += f" Best held-out PSNR {outcome.held_out['psnr']:.2f} dB."
+        self.status.setText(("Paused at step %d. Resume goes on from there." % outcome.step) if paused else text)
+        if outcome.stopped != "cancelled":
+            self.context.settings.interrupted_training = ""
+        self.trained.emit(name)
+        self.message.emit(text)
+
+    def _on_finished(self) -> None:
+        failed = self.worker is not None and not self.worker.succeeded
+        self.worker = None
+        self.state = "paused" if self.state == "pausing" and not failed else "idle"
+        if failed:
+            self.status.setText("Training stopped with an error; the last checkpoint is kept.")
+        self.context.selection.reload()
+        self._update_controls()
+
+
+def _eta_text(seconds: float | None) -> str:
+    if seconds is None or seconds <= 0:
+        return ""
+    if seconds < 90:
+        return f" — about {seconds:.0f} s left"
+    if seconds < 90 * 60:
+        return f" — about {seconds / 60:.0f} min left"
+    return f" — about {seconds / 3600:.1f} h left"
+
+
+def _combo(name: str, items, wanted: str) -> QComboBox:
+    combo = QComboBox()
+    combo.setAccessibleName(name)
+    for value, label in items:
+        combo.addItem(label, value)
+    combo.setCurrentIndex(max(combo.findData(wanted), 0))
+    return combo

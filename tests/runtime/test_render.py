@@ -1,0 +1,74 @@
+"""`desktop-twin render`: an MP4 of the twin driven by a video, that OpenCV and PyAV (FFmpeg) open."""
+
+import argparse
+import contextlib
+import io
+import threading
+
+import av
+import cv2
+import pytest
+
+from desktop_twin.cli import render_command
+from desktop_twin.errors import UserError
+from desktop_twin.runtime.render_video import render_video
+from tests.conftest import shared_file
+from tests.runtime.conftest import OTHER_PERSON_CLIP
+
+DRIVER_FRAMES, DRIVER_SIZE, DRIVER_SECONDS = 75, (288, 360), 3.0  # OTHER_PERSON_CLIP, which has audio
+
+
+def run_cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    render_command.add_parsers(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+@pytest.fixture(scope="module")
+def rendered(twin_file, tmp_path_factory):
+    """The rendered file and what the command printed."""
+    out = tmp_path_factory.mktemp("render") / "twin.mp4"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert run_cli(["render", str(twin_file), "--drive", str(shared_file(OTHER_PERSON_CLIP)),
+                        "--out", str(out), "--side-by-side", "--provider", "cpu"]) == 0
+    return out, printed.getvalue()
+
+
+def test_opencv_reads_every_frame_side_by_side(rendered, bundle):
+    capture = cv2.VideoCapture(str(rendered[0]))
+    frames = []
+    while (read := capture.read())[0]:
+        frames.append(read[1])
+    capture.release()
+    assert len(frames) == DRIVER_FRAMES
+    height, width = bundle.frame_rgb.shape[:2]
+    driver_width = round(DRIVER_SIZE[1] * height / DRIVER_SIZE[0])
+    assert frames[0].shape == (height // 2 * 2, (width + driver_width) // 2 * 2, 3)
+
+
+def test_pyav_finds_h264_yuv420p_and_the_drivers_audio(rendered):
+    with av.open(str(rendered[0])) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, video.format.name) == ("h264", "yuv420p")
+        assert audio.codec_context.name == "aac"
+        assert float(audio.duration * audio.time_base) == pytest.approx(DRIVER_SECONDS, abs=0.1)
+        assert sum(1 for _ in container.decode(audio=0)) > 0
+
+
+def test_the_cli_says_what_it_wrote(rendered):
+    out, report = rendered
+    assert f"Wrote {out}: {DRIVER_FRAMES} frames at 25 fps" in report
+    assert "with the video's audio" in report and "CPUExecutionProvider" in report
+
+
+def test_a_cancel_or_a_bad_output_folder_leaves_nothing(bundle, tmp_path):
+    drive = shared_file(OTHER_PERSON_CLIP)
+    with pytest.raises(UserError, match="does not exist"):
+        render_video(bundle, drive, tmp_path / "missing" / "out.mp4")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(UserError, match="cancelled"):
+        render_video(bundle, drive, tmp_path / "out.mp4", cancel=cancel)
+    assert list(tmp_path.iterdir()) == []
