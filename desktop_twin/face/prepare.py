@@ -18,7 +18,8 @@ from desktop_twin.capture import audio
 from desktop_twin.capture.footage import iterate_frames, probe_video
 from desktop_twin.errors import UserError
 from desktop_twin.face import quality
-from desktop_twin.face.align import CANONICAL_SIZE, canonical_transform, transform_points, warp_to_crop
+from desktop_twin.face.align import CANONICAL_SIZE
+from desktop_twin.face.aligned_frames import align_observation
 from desktop_twin.face.tracker import FaceTracker
 from desktop_twin.store import PreparedSummary, TwinProject
 from desktop_twin.store.manifest import utc_now
@@ -152,12 +153,10 @@ def _prepare_frame(frame, time_seconds, tracker, crops, track, crop_size) -> Non
                      crop_transform=np.full((2, 3), np.nan), sharpness=np.nan, brightness=np.nan,
                      eye_distance=np.nan)
         return
-    # Smoothed landmarks place the crop (no jitter); raw ones describe what it shows.
-    matrix = canonical_transform(observation.landmarks, crop_size)
-    crop = warp_to_crop(frame, matrix, crop_size)
+    crop, matrix, crop_landmarks = align_observation(frame, observation, crop_size)
     crops.add(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
     track.append(has_face=True, score=observation.score, landmarks=observation.raw_landmarks,
-                 crop_landmarks=transform_points(observation.raw_landmarks, matrix), crop_transform=matrix,
+                 crop_landmarks=crop_landmarks, crop_transform=matrix,
                  sharpness=quality.crop_sharpness(crop), brightness=quality.crop_brightness(crop),
                  eye_distance=quality.eye_distance(observation.landmarks))
 

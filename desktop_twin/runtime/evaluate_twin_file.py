@@ -16,16 +16,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from desktop_twin.capture.footage import iterate_frames, probe_video
+from desktop_twin.capture.footage import probe_video
 from desktop_twin.errors import UserError
-from desktop_twin.face.align import canonical_transform, transform_points, warp_to_crop
 from desktop_twin.face.metrics import fidelity
-from desktop_twin.face.tracker import FaceTracker
+from desktop_twin.face.aligned_frames import aligned_video_frames
 from desktop_twin.runtime.onnx_renderer import OnnxRenderer
 from desktop_twin.runtime.twin_assets import TwinAssets
 
 METRICS = ("psnr", "ssim", "mouth_psnr", "mouth_ssim")
-TRACKING_WARM_UP_SECONDS = 1.0  # as the torch evaluation: the landmark smoothing settles within this
 
 
 @dataclass(frozen=True)
@@ -83,24 +81,11 @@ def footage_frames(path: Path, start: float | None, end: float | None, crop_size
 
 def aligned_frames(path: Path, fps: float, first: int, last: float, crop_size: int,
                    size: int) -> Iterator[RealFrame]:
-    """Each frame with a face, cut as `prepare` cuts it (at the canonical crop size, placed by the
-    smoothed landmarks, described by the raw ones), then resized to the renderer's size."""
-    tracker = FaceTracker()
-    # Tracking starts a little early, so the smoothing has the history it had in prepare.
-    warm_up_from = max(0, first - round(TRACKING_WARM_UP_SECONDS * fps))
-    for frame_index, frame in enumerate(iterate_frames(path)):
-        if frame_index >= last:
-            return
-        if frame_index < warm_up_from:
-            continue  # decoded, not tracked: seeking is frame-accurate for few codecs
-        observation = tracker.track(frame, frame_index / fps)
-        if observation is None or frame_index < first:
-            continue
-        matrix = canonical_transform(observation.landmarks, crop_size)
-        crop = cv2.cvtColor(warp_to_crop(frame, matrix, crop_size), cv2.COLOR_BGR2RGB)
-        landmarks = transform_points(observation.raw_landmarks, matrix)
+    """Each frame with a face, cut as prepare cuts it, then resized to the renderer's size."""
+    for frame in aligned_video_frames(path, fps, first, last, crop_size):
+        landmarks = frame.crop_landmarks.copy()
         landmarks[:, :2] *= size / crop_size
-        yield RealFrame(frame_index - first, resized(crop, size), landmarks)
+        yield RealFrame(frame.index - first, resized(frame.crop_rgb, size), landmarks)
 
 
 def resized(crop: np.ndarray, size: int) -> np.ndarray:

@@ -24,13 +24,12 @@ import cv2
 import numpy as np
 import torch
 
-from desktop_twin.capture.footage import iterate_frames, probe_video
+from desktop_twin.capture.footage import probe_video
 from desktop_twin.errors import UserError
-from desktop_twin.face.align import (
-    STABLE_POINTS, STABLE_TEMPLATE, canonical_transform, transform_points, warp_to_crop)
+from desktop_twin.face.align import STABLE_POINTS, STABLE_TEMPLATE
 from desktop_twin.face.mesh import FaceMesh, roi_from_landmarks
 from desktop_twin.face.metrics import LIPS_POINTS, fidelity
-from desktop_twin.face.tracker import FaceTracker
+from desktop_twin.face.aligned_frames import aligned_video_frames
 from desktop_twin.store import TwinProject
 from desktop_twin.training.baked_state import baked_from_state
 from desktop_twin.training.batches import frame_sample, to_chw
@@ -47,7 +46,6 @@ CANDIDATES = ("twin", "mean_frame", "nearest_landmarks")
 LANDMARK_SIZE = 256  # the rendering is upscaled to this before the face mesh looks at it
 BATCH_FRAMES = 16
 SAMPLE_COUNT = 4
-TRACKING_WARM_UP_SECONDS = 1.0  # the landmark smoothing settles well within this
 
 
 @dataclass
@@ -183,26 +181,12 @@ def held_out_frames(data: PreparedData, indices: np.ndarray, size: int) -> Itera
 
 
 def footage_frames(path: Path, fps: float, first: int, last: float, crop_size: int, size: int) -> Iterator[EvalFrame]:
-    """Frames of a video from frame `first` up to `last`, tracked and aligned as `prepare` does: cut at
-    the prepared crop size, then resized as for training, so a prepared frame and the same frame read
-    from its video give the same crop."""
-    tracker = FaceTracker()
-    # Tracking starts a little early: the landmark smoothing then has the history it had in prepare.
-    warm_up_from = max(0, first - round(TRACKING_WARM_UP_SECONDS * fps))
-    for frame_index, frame in enumerate(iterate_frames(path)):
-        if frame_index >= last:
-            return
-        if frame_index < warm_up_from:
-            continue  # decoded, not tracked: seeking is frame-accurate for few codecs
-        observation = tracker.track(frame, frame_index / fps)
-        if observation is None or frame_index < first:
-            continue
-        # As prepare: smoothed landmarks place the crop, raw ones say what it shows.
-        matrix = canonical_transform(observation.landmarks, crop_size)
-        crop = cv2.cvtColor(warp_to_crop(frame, matrix, crop_size), cv2.COLOR_BGR2RGB)
-        landmarks = transform_points(observation.raw_landmarks, matrix)
+    """Frames of a video cut as prepare cuts them, then resized as for training, so a prepared
+    frame and the same frame read from its video give the same crop."""
+    for frame in aligned_video_frames(path, fps, first, last, crop_size):
+        landmarks = frame.crop_landmarks.copy()
         landmarks[:, :2] *= size / crop_size
-        yield EvalFrame(frame_index - first, frame_index / fps, resize_crop(crop, size), landmarks)
+        yield EvalFrame(frame.index - first, frame.time_seconds, resize_crop(frame.crop_rgb, size), landmarks)
 
 
 def batched(frames: Iterator[EvalFrame], count: int) -> Iterator[list[EvalFrame]]:

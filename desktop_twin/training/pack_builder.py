@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from desktop_twin.capture.footage import iterate_frames
-from desktop_twin.face.align import canonical_transform, transform_points, warp_to_crop
+from desktop_twin.face.aligned_frames import align_observation
 from desktop_twin.face.tracker import FaceTracker
 from desktop_twin.training.pretrain_data import PACK_SIZE
 
@@ -29,8 +29,8 @@ def aligned_frames(frames, fps: float, every: int = 1):
         observation = tracker.track(frame, index / fps)  # track every frame: the tracker needs continuity
         if observation is None or index % every:
             continue
-        matrix = canonical_transform(observation.landmarks, PACK_SIZE)
-        yield warp_to_crop(frame, matrix, PACK_SIZE), transform_points(observation.raw_landmarks, matrix)[:, :2]
+        crop, _, landmarks = align_observation(frame, observation, PACK_SIZE)
+        yield crop, landmarks[:, :2]
 
 
 def build_pack(folders: list[Path], out: Path, frame_step: int = 3, max_photos: int | None = None,

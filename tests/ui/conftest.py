@@ -37,7 +37,7 @@ STALLS: dict[str, float] = {}  # test -> longest interface stall measured, ms (p
 def _running_qthreads() -> list:
     found = []
     for thing in gc.get_objects():
-        if isinstance(thing, QThread):
+        if issubclass(type(thing), QThread):  # type(), not isinstance: no __class__ lookups
             try:
                 if thing.isRunning():
                     found.append(thing)
@@ -49,7 +49,7 @@ def _running_qthreads() -> list:
 def _active_timers() -> list:
     found = []
     for thing in gc.get_objects():
-        if isinstance(thing, QTimer):
+        if issubclass(type(thing), QTimer):
             try:
                 if thing.isActive():
                     found.append(thing)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QDropEvent
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from desktop_twin.store import create_project, list_projects, open_project
@@ -80,22 +80,26 @@ def test_open_folder_asks_the_desktop_to_show_the_twins_folder(qtbot, window, pr
     assert opened == [QUrl.fromLocalFile(str(prepared_twin))]
 
 
-def drop_on(widget, *paths: Path) -> QDropEvent:
-    """Deliver a drop of files the way Qt's platform layer delivers one (offscreen: no pointer)."""
+def drop_on(widget, *paths: Path) -> bool:
+    """Deliver a drag's enter and drop events as Qt's platform layer does (offscreen there is no
+    pointer: the real drags across windows are in test_drag_and_drop_x11). True if accepted."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     point = QPointF(widget.width() / 2, widget.height() / 2)
-    event = QDropEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, event)
-    return event
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(point, *args)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(point, *args)
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
 
 
 def test_a_dropped_video_starts_a_twin_that_is_imported_and_prepared(qtbot, window):
     clip = shared_file(FILE_CAMERA)
     with qtbot.waitSignal(window.importer.imported, timeout=60_000) as imported:
-        event = drop_on(window, clip)
-        assert event.isAccepted()
+        assert drop_on(window, clip)
         assert list(window.library.cards) == [clip.stem]  # the card is there at once
     assert imported.args == [clip.stem]
     project = open_project(clip.stem)
@@ -123,5 +127,5 @@ def test_a_dropped_twin_file_is_checked_then_added(qtbot, window, twin_file, tmp
 def test_a_drop_of_anything_else_is_refused(window, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    assert not drop_on(window, text).isAccepted()
+    assert not drop_on(window, text)
     assert list_projects() == []

@@ -1,0 +1,104 @@
+"""The record page from the file camera and the virtual microphone, with the clip's own sound
+played into it: consent, the guided take, the footage added and prepared."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_twin.capture.audio import read_audio
+from desktop_twin.capture.consent import find_consent
+from desktop_twin.store import create_project, open_project
+from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer
+from tests.conftest import shared_file
+from tests.ui.conftest import FILE_CAMERA
+
+TAKE_SECONDS = 3.0
+
+
+@pytest.fixture
+def record_page(qtbot, window, pulse_rig):
+    create_project("Ann")
+    window.library.refresh(select="Ann")
+    with qtbot.waitSignal(window.context.devices.changed, timeout=20_000):
+        window.show_page("record")  # showing the page probes the cameras and microphones
+    page = window.record
+    page.microphone.choose(pulse_rig.device)
+    page.camera.use_file(shared_file(FILE_CAMERA))
+    page.set_take_seconds(TAKE_SECONDS)
+    return page
+
+
+def test_consent_then_a_guided_take_adds_prepared_footage(qtbot, window, record_page, pulse_rig, heartbeat):
+    page = record_page
+    assert "I am Ann and I agree" in page.consent_text.text()
+    assert not page.start_button.isEnabled()  # not before the person agrees
+    page.consent_agree.setChecked(True)
+    assert page.start_button.isEnabled()
+    views = []
+    sound = read_audio(shared_file(FILE_CAMERA), PLAYBACK_RATE)
+    with ScheduledPlayer(pulse_rig.device) as player:
+        player.play(sound)
+        heartbeat.start()
+        with qtbot.waitSignal(page.recorded, timeout=60_000) as recorded:
+            qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+            page.worker.progress.connect(views.append)
+        with qtbot.waitSignal(window.importer.imported, timeout=60_000):
+            pass  # the new footage is prepared in the background
+        longest = heartbeat.stop()
+    assert recorded.args == ["Ann"]
+    phases = [v.phase for v in views]
+    assert phases[0] == "consent" and "take" in phases and phases[-1] == "combining"
+    consent = [v for v in views if v.phase == "consent"]
+    assert "I am Ann and I agree" in consent[0].text
+    take = [v for v in views if v.phase == "take"]
+    assert {v.instruction for v in take} >= {page.script.prompts[0].instruction}
+    assert all(v.image is not None and v.image.width() <= 480 for v in views if v.phase != "combining")
+    assert max(v.level_dbfs for v in views) > -40  # the clip's voice reached the level meter
+    analysed = [v for v in take if v.coverage is not None]
+    assert analysed and analysed[-1].coverage_score > 0
+    assert _has_mesh_dots(take[-1].image)  # the face mesh is drawn on the preview
+    project = open_project("Ann")
+    assert project.manifest.status == "prepared" and len(project.manifest.footage) == 1
+    assert project.manifest.footage[0].duration_seconds == pytest.approx(TAKE_SECONDS, abs=0.5)
+    assert find_consent(project.recordings_dir) is not None
+    assert "consent was recorded" in page.consent_text.text() and page.consent_agree.isHidden()
+    assert page.coverage.overall.value() > 0
+    print(f"longest interface stall while recording: {longest:.1f} ms")
+    assert longest < 250, f"the interface stalled {longest:.0f} ms while recording"
+
+
+def test_stop_keeps_what_was_recorded(qtbot, window, record_page, pulse_rig):
+    page = record_page
+    page.consent_agree.setChecked(True)
+    page.set_take_seconds(None)  # the whole script: only Stop ends it
+    with ScheduledPlayer(pulse_rig.device) as player:
+        player.play(read_audio(shared_file(FILE_CAMERA), PLAYBACK_RATE))
+        page.start()
+        qtbot.waitUntil(lambda: page.last_view is not None and page.last_view.phase == "take"
+                        and page.last_view.seconds > 1.0, timeout=30_000)
+        with qtbot.waitSignal(page.recorded, timeout=30_000):
+            qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(window.importer.imported, timeout=60_000):
+            pass
+    footage = open_project("Ann").manifest.footage
+    assert len(footage) == 1 and 1.0 <= footage[0].duration_seconds < 6
+
+
+def test_a_camera_that_cannot_be_read_is_reported(qtbot, window, record_page, tmp_path):
+    page = record_page
+    page.consent_agree.setChecked(True)
+    bad = tmp_path / "not-a-video.mp4"
+    bad.write_bytes(b"this is not a video")
+    page.camera.use_file(bad)
+    with qtbot.waitSignal(window.context.errors.reported, timeout=20_000) as reported:
+        page.start()
+    assert reported.args[0].expected and "not-a-video.mp4" in reported.args[0].message
+    qtbot.waitUntil(lambda: page.worker is None, timeout=10_000)
+    assert "not-a-video.mp4" in page.status.text() and page.start_button.isEnabled()
+    assert open_project("Ann").manifest.footage == []
+
+
+def _has_mesh_dots(image) -> bool:
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    rgb = pixels[:, : image.width() * 3].reshape(image.height(), image.width(), 3)
+    return int(np.all(rgb == (120, 255, 80), axis=-1).sum()) > 100
