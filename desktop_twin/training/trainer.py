@@ -118,6 +118,9 @@ class TrainJob:
         state = load_checkpoint(self.latest_path) if resumable else None
         if state is not None and state["train"]["preset"] != self.preset.name:
             state = None  # another preset: start over rather than mix resolutions
+        if state is not None and state["train"].get("footage_sha256") != self._footage_sha256():
+            report_message(report, "The footage changed since the last checkpoint: training starts over.")
+            state = None
         if state is None:
             model = self._bake_start_model(data, reference)
             state = {"step": 0, "best": None, "stale_evaluations": 0, "history": []}
@@ -197,8 +200,11 @@ class TrainJob:
             **({"optimizer": optimizer.state_dict()} if optimizer is not None else {}),
             "train": {"preset": self.preset.name, "image_size": self.preset.image_size,
                       "from_scratch": self.from_scratch, "total_steps": self.total_steps,
-                      "base_sha256": self._base_sha256()},
+                      "base_sha256": self._base_sha256(), "footage_sha256": self._footage_sha256()},
         })
+
+    def _footage_sha256(self) -> list[str]:
+        return [entry.sha256 for entry in self.project.manifest.footage]
 
     @functools.cache
     def _base_sha256(self) -> str:
