@@ -81,9 +81,9 @@ class TrainJob:
         last_save = started
         while state["step"] < self.total_steps:
             if cancel is not None and cancel.is_set():
-                return self._finish(model, optimizer, state, "cancelled", report)
+                return self._finish(model, optimizer, state, "cancelled")
             if self.minutes is not None and time.monotonic() - started > self.minutes * 60:
-                return self._finish(model, optimizer, state, "time limit", report)
+                return self._finish(model, optimizer, state, "time limit")
             losses = self._step(model, optimizer, sampler, self._schedule_step(state["step"], started))
             state["step"] += 1
             eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
@@ -92,12 +92,12 @@ class TrainJob:
             if state["step"] % self.preset.eval_every == 0 or state["step"] == self.total_steps:
                 if self._evaluate(model, data, held_out, state, event):
                     report(event)
-                    return self._finish(model, optimizer, state, "converged", report)
+                    return self._finish(model, optimizer, state, "converged")
             if time.monotonic() - last_save > CHECKPOINT_SECONDS:
                 self._save(self.latest_path, model, optimizer, state)
                 last_save = time.monotonic()
             report(event)
-        return self._finish(model, optimizer, state, "finished", report)
+        return self._finish(model, optimizer, state, "finished")
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -210,11 +210,10 @@ class TrainJob:
     def _base_sha256(self) -> str:
         return file_sha256(model_path(BASE_MODEL))
 
-    def _finish(self, model, optimizer, state, stopped: str, report) -> TrainResult:
+    def _finish(self, model, optimizer, state, stopped: str) -> TrainResult:
         self._save(self.latest_path, model, optimizer, state)
         if not self.best_path.is_file():
             self._save(self.best_path, model, None, state)
-        report_message(report, f"Training {stopped} at step {state['step']}.")
         return TrainResult(state["step"], stopped, state["best"] or {}, str(self.best_path))
 
 
