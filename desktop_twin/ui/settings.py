@@ -24,6 +24,12 @@ class AppSettings:
         value = self.store.value(key, default)
         return value if isinstance(value, str) else default
 
+    def _int(self, key: str, default: int = 0) -> int:
+        try:
+            return int(self.store.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
     def _set(self, key: str, value) -> None:
         self.store.setValue(key, value)
 
@@ -97,6 +103,24 @@ class AppSettings:
     @train_device.setter
     def train_device(self, value: str) -> None:
         self._set("train/device", value)
+
+    @property
+    def train_steps(self) -> int:
+        """The most steps a run takes; 0: as many as the preset says."""
+        return self._int("train/steps")
+
+    @train_steps.setter
+    def train_steps(self, value: int) -> None:
+        self._set("train/steps", int(value))
+
+    @property
+    def train_minutes(self) -> int:
+        """A run's time limit; 0: none."""
+        return self._int("train/minutes")
+
+    @train_minutes.setter
+    def train_minutes(self, value: int) -> None:
+        self._set("train/minutes", int(value))
 
     @property
     def interrupted_training(self) -> str:

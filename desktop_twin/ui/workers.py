@@ -155,9 +155,14 @@ class WorkerPool(QObject):
         super().__init__()
         self.errors = errors
         self.workers: list[Worker] = []
+        self.closed = False  # after shutdown nothing new starts
+
 
     def start(self, worker: Worker, describe: Callable[[Any], Any] | None = None) -> Worker:
-        """Start a worker; describe(event) turns its events into a Fraction for the library and status bar."""
+        """Start a worker; describe(event) turns its events into a Fraction for the library and status bar.
+        After shutdown the worker is not started."""
+        if self.closed:
+            return worker
         self.workers.append(worker)
         worker.failure.connect(self.errors.report)
         if describe is not None and worker.twin:
@@ -179,13 +184,14 @@ class WorkerPool(QObject):
 
     def activity(self, twin: str) -> str | None:
         """What a twin is busy with ("training", "recording", ...), None when idle."""
-        return next((w.activity for w in self.workers if w.twin == twin and w.activity), None)
+        return next((w.activity for w in self.workers if w.twin == twin and w.activity and not w.isFinished()), None)
 
     def busy(self) -> list[Worker]:
         return [w for w in self.workers if w.isRunning()]
 
     def shutdown(self, timeout_seconds: float = 60.0) -> bool:
         """Cancel every worker and wait for them; True when all ended in time."""
+        self.closed = True
         for worker in list(self.workers):
             worker.cancel()
         ended = all(worker.wait(int(timeout_seconds * 1000)) for worker in list(self.workers))

@@ -162,18 +162,48 @@ def trained_template(twin_templates):
     return trained
 
 
+BUNDLE_BUILD: dict = {}  # what the interface's export worker reported while making the session's .twin
+
+
 @pytest.fixture(scope="session")
-def ready_template(twin_templates, trained_template):
+def ready_template(qapp, twin_templates, trained_template):
+    """The trained twin with its .twin file, made on demand by the interface's own export worker
+    (TwinBundles.ensure: the exporter in a child process), once per session."""
+    from PySide6.QtCore import QEventLoop
+
     from desktop_twin.store import open_project
+    from desktop_twin.ui.bundles import TwinBundles
+    from desktop_twin.ui.errors import ErrorRelay
+    from desktop_twin.ui.twins import bundle_is_current
+    from desktop_twin.ui.workers import WorkerPool
 
-    export = pytest.importorskip("desktop_twin.export.twin_export", reason="the .twin exporter is not there yet")
-    from desktop_twin.ui.twins import bundle_path
-
+    pytest.importorskip("desktop_twin.export.twin_export", reason="the .twin exporter is not there yet")
     ready = twin_templates["base"] / "ready"
     shutil.copytree(trained_template, ready)
     project = open_project(TWIN, ready)
-    bundle_path(project).parent.mkdir()
-    export.export_twin(project, bundle_path(project))
+    errors = ErrorRelay()
+    pool = WorkerPool(errors)
+    bundles = TwinBundles(pool)
+    loop = QEventLoop()
+    BUNDLE_BUILD.update(progress=[], failures=[], ready=None)
+    pool.activity_progress.connect(lambda _name, _activity, fraction: BUNDLE_BUILD["progress"].append(fraction))
+    errors.reported.connect(lambda report: BUNDLE_BUILD["failures"].append(report))
+    bundles.ready.connect(lambda _name, path: BUNDLE_BUILD.update(ready=path))
+    bundles.ready.connect(loop.quit)
+    bundles.failed.connect(loop.quit)
+    started = time.monotonic()
+    assert bundles.ensure(project) is None  # nothing yet: it is being made
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    deadline.start(240_000)
+    loop.exec()
+    deadline.stop()
+    BUNDLE_BUILD["seconds"] = time.monotonic() - started
+    pool.shutdown()
+    bundles.close()
+    if not bundle_is_current(project):
+        pytest.fail(f"the .twin file was not made: {[r.message for r in BUNDLE_BUILD['failures']]}")
     return ready
 
 
@@ -221,12 +251,15 @@ class Heartbeat:
         self._last = 0.0
 
     def start(self) -> None:
-        self._last = time.perf_counter()
+        self._last = self._started = time.perf_counter()
         self.timer.start()
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append((now - self._last) * 1000)
+        if os.environ.get("HEARTBEAT_DEBUG") and self.gaps[-1] > 40:
+            import traceback
+            print(f"gap {self.gaps[-1]:.0f} ms at {now - self._started:.2f} s")
         self._last = now
 
     def stop(self) -> float:

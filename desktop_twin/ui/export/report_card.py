@@ -89,7 +89,7 @@ class ReportCard(QWidget):
         if self.scores is None:
             raise ValueError("nothing measured yet")
         if path.suffix.lower() == ".json":
-            atomic_write_text(path, json.dumps({"twin": self.twin_name, **self.scores}, indent=2) + "\n")
+            atomic_write_text(path, json.dumps({"name": self.twin_name, **self.scores}, indent=2) + "\n")
         else:
             atomic_write_text(path, self.markdown())
         return path

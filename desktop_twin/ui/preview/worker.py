@@ -1,5 +1,10 @@
 """The live twin on a worker thread: runtime's LivePipeline, its frames handed to the page as
-QImages, one at a time (a frame the page has not shown yet is not followed by another)."""
+QImages, one at a time (a frame the page has not shown yet is not followed by another).
+
+The live path's modules (ONNX, ONNX Runtime) are imported with the application, not when the
+preview starts: importing them on the worker's thread would hold the interpreter's lock long
+enough to stall the interface. They never import torch.
+"""
 
 import threading
 from dataclasses import dataclass
@@ -7,7 +12,15 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
+from desktop_twin.errors import UserError
 from desktop_twin.ui.images import PREVIEW_WIDTH, bgr_image
+
+try:
+    from desktop_twin.export.bundle import read_twin
+    from desktop_twin.runtime.pipeline import LivePipeline
+except ImportError as missing:  # an installation without the live path: the page says so when asked
+    read_twin = LivePipeline = None
+    _MISSING = str(missing)
 
 POLL_SECONDS = 0.05
 
@@ -39,8 +52,8 @@ class PreviewControl:
 
 
 def run_preview(twin_file: Path, source: str, control: PreviewControl, emit, cancel: threading.Event) -> str:
-    from desktop_twin.export.bundle import read_twin
-    from desktop_twin.runtime.pipeline import LivePipeline
+    if LivePipeline is None:
+        raise UserError(f"This installation of Desktop Twin cannot run twins live ({_MISSING}).")
 
     def on_frame(live) -> None:  # on the pipeline's inference thread
         if not control.frame_wanted.is_set():

@@ -1,0 +1,58 @@
+"""The preview page: a real .twin driven live by the file camera."""
+
+import cv2
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.conftest import shared_file
+from tests.ui.conftest import TWIN
+
+DRIVER = "talking/t05_man_in_suit_6s.mp4"
+
+
+@pytest.fixture
+def preview_page(qtbot, window, ready_twin):
+    window.library.refresh(select=TWIN)
+    window.show_page("preview")
+    page = window.preview
+    page.source.use_file(shared_file(DRIVER))
+    return page
+
+
+def test_the_twin_runs_live_beside_the_driver(qtbot, preview_page, heartbeat, tmp_path):
+    page = preview_page
+    assert page.start_button.isEnabled() and not page.snapshot_button.isEnabled()
+    heartbeat.start()
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.frames_shown >= 15, timeout=30_000)
+    qtbot.mouseClick(page.recalibrate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.frames_shown >= 30, timeout=30_000)
+    longest = heartbeat.stop()
+    frame = page.last_frame
+    assert page.driver_view.image is not None and page.twin_view.image is not None
+    assert frame.face_found and frame.fps > 1 and frame.latency_ms > 0
+    assert float(page.fps_label.text()) > 1 and page.latency_label.text().endswith("ms per frame")
+    assert "renderer: CPU" in page.provider_label.text() or "renderer: GPU" in page.provider_label.text()
+    saved = page.snapshot(tmp_path / "snap.png")
+    image = cv2.imread(str(saved))
+    assert image is not None and image.shape[1] == frame.twin.width()
+    with qtbot.waitSignal(page.worker.finished, timeout=15_000):
+        qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
+    assert page.status.text() == "Stopped." and page.start_button.isEnabled()
+    print(f"longest interface stall during the preview: {longest:.1f} ms")
+    assert longest < 250, f"the interface stalled {longest:.0f} ms during the preview"
+
+
+def test_the_preview_never_loads_torch(tmp_path):
+    """The live path runs without torch: starting the app and its preview page does not import it."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom desktop_twin.ui.app import create_app\nfrom desktop_twin.ui.context import AppContext\n"
+            "from desktop_twin.ui.main_window import MainWindow\nfrom desktop_twin.ui.preview import worker\n"
+            "app = create_app(); window = MainWindow(AppContext.create()); window.show_page('preview')\n"
+            "app.processEvents(); window.context.pool.shutdown()\nprint('torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "XDG_CONFIG_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
