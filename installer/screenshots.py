@@ -25,6 +25,7 @@ DEFAULT_FOOTAGE = REPO.parent / "shared" / "data" / "talking" / "t05_man_in_suit
 TWIN = "Sam"
 WINDOW_SIZE = (1180, 760)
 PIXEL_BLOCK = 14  # side of the blocks footage is pixelated into
+_ERRORS: list = []  # what the application reported going wrong
 
 
 def start_xvfb() -> tuple[subprocess.Popen, str]:
@@ -81,6 +82,9 @@ def wait_until(app, condition, seconds: float, what: str) -> None:
     while not condition():
         if time.monotonic() > deadline:
             raise SystemExit(f"gave up waiting for {what}")
+        if _ERRORS:
+            report = _ERRORS[0]
+            raise SystemExit(f"{report.title} while waiting for {what}: {report.message}\n{report.details}")
         app.processEvents()
         time.sleep(0.02)
 
@@ -115,7 +119,7 @@ def save(window, name: str) -> Path:
     return path
 
 
-def walk(footage: Path) -> None:
+def walk(footage: Path, stop_sound: threading.Event) -> threading.Thread:
     from PySide6.QtCore import QSettings
 
     from desktop_twin.capture.prompts import load_script
@@ -131,6 +135,7 @@ def walk(footage: Path) -> None:
     script = load_script()
     script = script.model_copy(update={"consent": script.consent.model_copy(update={"seconds": 2.5})})
     context = AppContext.create(settings)
+    context.errors.reported.connect(_ERRORS.append)
     window = MainWindow(context, script)
     window.resize(*WINDOW_SIZE)
     window.show()
@@ -145,17 +150,26 @@ def walk(footage: Path) -> None:
     window.record.camera.use_file(footage)
     window.record.set_take_seconds(3.0)
     window.record.consent_agree.setChecked(True)
+    # The sound starts after the device scan: PortAudio restarts for a scan, which must not happen under a
+    # stream that is playing.
+    player = play_into_microphone(footage, stop_sound)
+    prepared = []
+    window.importer.imported.connect(prepared.append)
     window.record.start()
     wait_until(app, lambda: window.record.last_view is not None and window.record.last_view.phase == "take"
                and window.record.last_view.seconds > 2.0, 60, "the take")
     save(window, "2-record")
-    wait_until(app, lambda: window.record.worker is None and context.pool.activity(TWIN) is None, 180,
-               "recording and preparing")
+    wait_until(app, lambda: prepared == [TWIN], 300, "recording and preparing")
+    stop_sound.set()
+    player.join(10)
+    window.record.add_video(footage)  # a few seconds more footage than the take: enough to train on
+    wait_until(app, lambda: prepared == [TWIN, TWIN], 300, "adding a video")
 
     window.show_page("train")
     window.train.preset.setCurrentIndex(window.train.preset.findData("draft"))
     window.train.steps.setValue(4)
-    window.train.start()
+    if window.train.start() is None:
+        raise SystemExit(f"training did not start: {window.train.status.text()}")
     wait_until(app, lambda: window.train.state == "idle" and window.train.outcome is not None, 600, "training")
     settle(app)
     save(window, "3-train")
@@ -176,6 +190,7 @@ def walk(footage: Path) -> None:
     settle(app, 1.5)
     save(window, "6-library-ready")
     window.close()
+    return player
 
 
 def main() -> int:
@@ -192,8 +207,7 @@ def main() -> int:
                       XDG_CONFIG_HOME=str(scratch / "config"))
     stop_sound = threading.Event()
     try:
-        play_into_microphone(args.footage.resolve(), stop_sound)
-        walk(args.footage.resolve())
+        walk(args.footage.resolve(), stop_sound)
     finally:
         stop_sound.set()
         pulse.terminate()

@@ -31,6 +31,9 @@ def add_parsers(subparsers) -> None:
     parser.add_argument("--end", type=float, metavar="S", help="last second of the footage to use")
     parser.add_argument("--samples", type=Path, metavar="DIR",
                         help="write a few images (real | twin | nearest landmarks) into this folder")
+    parser.add_argument("--lipsync", action="store_true",
+                        help="score lip sync instead: the held-out frames' sound drives the twin's mouth, compared "
+                             "with the real mouth (landmark error, opening correlation) and two baselines")
     parser.add_argument("--json", action="store_true", help="print one JSON object, no progress bar")
     parser.set_defaults(run=run)
 
@@ -38,6 +41,8 @@ def add_parsers(subparsers) -> None:
 def run(args) -> int:
     from desktop_twin.store import open_project
 
+    if args.lipsync:
+        return run_lipsync(args)
     if args.name.endswith(".twin"):
         return run_twin_file(args)
     from desktop_twin.training.evaluate import evaluate_twin
@@ -94,4 +99,35 @@ def run_twin_file(args) -> int:
     for key in ("psnr", "ssim", "mouth_psnr", "mouth_ssim"):
         label, number, better = ROWS[key]
         print(f"{label:<16} {number.format(result['twin'][key])}  ({better} is better)")
+    return 0
+
+
+LIPSYNC_ROWS = {
+    "mouth_landmark_error_px": ("mouth landmark error (px @256)", "{:.2f}", "lower"),
+    "opening_correlation": ("mouth opening correlation", "{:.3f}", "higher"),
+    "opening_std_ratio": ("opening spread / real", "{:.2f}", "1 is real"),
+}
+LIPSYNC_COLUMNS = {"model": "twin", "neutral": "neutral", "loudness": "loudness"}
+
+
+def run_lipsync(args) -> int:
+    """Lip sync of a project's speaking twin on its own held-out footage."""
+    from desktop_twin.errors import UserError
+    from desktop_twin.store import open_project
+    from desktop_twin.training.lipsync import evaluate_lipsync
+
+    if args.name.endswith(".twin") or args.footage != "held-out" or args.start is not None or args.end is not None:
+        raise UserError("Lip sync is scored on a twin project's own held-out footage: "
+                        "desktop-twin evaluate NAME held-out --lipsync")
+    result = evaluate_lipsync(open_project(args.name))
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"Lip sync of twin {args.name!r} on {result['frames']} held-out frames ({result['seconds']:g} s): their "
+          f"sound drives the twin's neutral face; the real footage's landmarks are the answer.")
+    label_width = max(len(label) for label, _, _ in LIPSYNC_ROWS.values())
+    print(f"{'':<{label_width}}  " + "  ".join(f"{t:>8}" for t in LIPSYNC_COLUMNS.values()) + "  better")
+    for key, (label, number, better) in LIPSYNC_ROWS.items():
+        cells = [f"{number.format(result[name][key]):>8}" for name in LIPSYNC_COLUMNS]
+        print(f"{label:<{label_width}}  " + "  ".join(cells) + f"  {better}")
     return 0

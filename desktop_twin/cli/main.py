@@ -22,6 +22,7 @@ COMMANDS = {
     "doctor": "desktop_twin.cli.doctor_command",
     "train": "desktop_twin.cli.train_command",
     "pretrain": "desktop_twin.cli.train_command",
+    "pretrain-speech": "desktop_twin.cli.train_command",
     "evaluate": "desktop_twin.cli.evaluate_command",
     "record": "desktop_twin.cli.record_command",
     "export": "desktop_twin.cli.export_command",

@@ -14,6 +14,8 @@ def add_parsers(subparsers) -> None:
     train.add_argument("--steps", type=int, help="the most steps to run (default: the preset's)")
     train.add_argument("--minutes", type=float, help="stop after this many minutes")
     train.add_argument("--from-scratch", action="store_true", help="ignore the base model and any checkpoint")
+    train.add_argument("--no-speech", action="store_true",
+                       help="skip learning to speak from the footage's sound (the twin then follows faces only)")
     train.add_argument("--json", action="store_true")
     train.set_defaults(run=run_train)
 
@@ -28,13 +30,26 @@ def add_parsers(subparsers) -> None:
     pretrain.add_argument("--pack", type=Path, help="the pack file to build or reuse (default: beside --out)")
     pretrain.set_defaults(run=run_pretrain)
 
+    speech = subparsers.add_parser(
+        "pretrain-speech", help="pretrain the base audio-to-motion model on videos of people talking",
+        description="Track the faces and read the sound of videos of people talking to the camera, and learn "
+                    "the mouth's motion from the sound across them: the base every twin fine-tunes to speak.")
+    speech.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR")
+    speech.add_argument("--out", type=Path, required=True, metavar="FILE")
+    speech.add_argument("--steps", type=int, default=1500)
+    speech.add_argument("--exclude", nargs="*", default=[], help="skip videos whose names contain these")
+    speech.add_argument("--cache", type=Path, metavar="DIR", help="keep the tracked videos here for the next run")
+    speech.add_argument("--seed", type=int, default=0)
+    speech.set_defaults(run=run_pretrain_speech)
+
 
 def run_train(args) -> int:
     from desktop_twin.store import open_project
     from desktop_twin.training.trainer import TrainJob
 
     project = open_project(args.name)
-    job = TrainJob(project, args.preset, args.device, args.steps, args.minutes, args.from_scratch)
+    job = TrainJob(project, args.preset, args.device, args.steps, args.minutes, args.from_scratch,
+                   speech=not args.no_speech)
     with ProgressBar(f"Training ({args.preset})", unit="step", enabled=not args.json) as bar:
         def on_progress(event):
             if event.message and not args.json:
@@ -45,7 +60,7 @@ def run_train(args) -> int:
                 bar.describe(f"loss {event.losses['total']:.4f}{held} on {event.device}")
         result = job.run(on_progress)
     summary = {"step": result.step, "stopped": result.stopped, "held_out": result.held_out,
-               "checkpoint": result.checkpoint}
+               "checkpoint": result.checkpoint, "speech": result.speech}
     if args.json:
         print_json(summary)
     else:
@@ -53,6 +68,9 @@ def run_train(args) -> int:
         print(f"Training {result.stopped} at step {result.step}."
               + (f" Best held-out: {held['psnr']:.2f} dB PSNR, SSIM {held['ssim']:.3f} "
                  f"(mouth {held['mouth_psnr']:.2f} dB)." if held else ""))
+        if result.speech:
+            print(f"Learnt to speak: {result.speech['steps']} steps on {result.speech['frames']} frames "
+                  f"in {result.speech['seconds']:.0f} s.")
     return 0
 
 
@@ -67,4 +85,19 @@ def run_pretrain(args) -> int:
         summary = pretrain(pack, args.out, args.steps, args.batch_size, minutes=args.minutes,
                            workers=args.workers, progress=lambda step, _: bar.update(step, args.steps))
     print(f"Wrote {args.out}: {summary['steps']} steps in {summary['seconds'] / 60:.1f} min on {summary['device']}.")
+    return 0
+
+
+def run_pretrain_speech(args) -> int:
+    from desktop_twin.errors import UserError
+    from desktop_twin.training.pack_builder import find_sources
+    from desktop_twin.training.speech_training import pretrain_audio_motion
+
+    videos, _ = find_sources(args.data)
+    videos = [v for v in videos if not any(x in v.name for x in args.exclude)]
+    if not videos:
+        raise UserError("No videos found under " + ", ".join(str(d) for d in args.data) + ".")
+    summary = pretrain_audio_motion(videos, args.out, args.steps, args.cache, args.seed, progress=print)
+    print(f"Wrote {args.out}: {summary['steps']} steps on {summary['frames']} frames of {len(summary['clips'])} "
+          f"videos in {summary['seconds'] / 60:.1f} min.")
     return 0

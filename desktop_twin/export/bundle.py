@@ -4,9 +4,15 @@ Members (exactly these; nothing else is accepted):
 
 - manifest.json: TwinManifest below;
 - models/renderer.onnx: the baked renderer, landmark sketch -> face crop;
+- models/audio_motion.onnx (optional, with models.audio_motion in the manifest): log-mel audio ->
+  mouth and jaw offsets from the neutral face, so the twin can speak;
 - reference.png: the twin's reference crop (RGB, the renderer's size);
 - frame.png: a full frame of the twin's footage, which the live twin is composited into;
 - thumbnail.png: a small picture for the library.
+
+A twin that speaks also carries `idle` in its manifest: its person's blink and head-motion
+statistics, which the runtime plays while the audio moves the mouth. Files without either
+(made before twins spoke) stay valid.
 
 Geometry: `neutral_landmarks` (478 x 3) are in pixels of the canonical crop of
 `canonical.size`; `frame_transform` maps frame.png pixels into that same crop. The renderer
@@ -48,6 +54,7 @@ LANDMARK_COUNT = 478
 
 MANIFEST_MEMBER = "manifest.json"
 RENDERER_MEMBER = "models/renderer.onnx"
+AUDIO_MOTION_MEMBER = "models/audio_motion.onnx"
 REFERENCE_MEMBER = "reference.png"
 FRAME_MEMBER = "frame.png"
 THUMBNAIL_MEMBER = "thumbnail.png"
@@ -58,11 +65,14 @@ MIB = 1 << 20
 MEMBER_LIMITS = {
     MANIFEST_MEMBER: 1 * MIB,
     RENDERER_MEMBER: 150 * MIB,
+    AUDIO_MOTION_MEMBER: 16 * MIB,
     REFERENCE_MEMBER: 8 * MIB,
     FRAME_MEMBER: 16 * MIB,
     THUMBNAIL_MEMBER: 1 * MIB,
 }
-MEMBERS = tuple(MEMBER_LIMITS)
+MEMBERS = tuple(MEMBER_LIMITS)  # every member a .twin may hold, in the order they are written
+OPTIONAL_MEMBERS = (AUDIO_MOTION_MEMBER,)
+REQUIRED_MEMBERS = tuple(name for name in MEMBERS if name not in OPTIONAL_MEMBERS)
 MAX_TOTAL_BYTES = 200 * MIB  # the file, and all its members uncompressed
 # Weights and PNGs barely compress (~1.1x), the manifest's numbers ~3x; zip bombs reach 1000x.
 MAX_COMPRESSION_RATIO = 100
@@ -116,8 +126,68 @@ class RendererModel(_Record):
     opset: int = Field(ge=7, le=onnx.defs.onnx_opset_version())
 
 
+MEL_RATE = 100  # log-mel frames per second, as desktop_twin.capture.audio makes them
+MEL_BINS = 80
+
+
+class AudioMotionModel(_Record):
+    """Audio -> mouth motion: (1, frames_before + 1 + frames_after, mel_bins) log-mel, loudness-normalised
+    (minus max(the input's speech level, speech_level - max_boost)), in; (1, len(points), 2) offsets of
+    those landmarks from the neutral face, in the neutral face's eye distances, out."""
+
+    file: Literal["models/audio_motion.onnx"] = AUDIO_MOTION_MEMBER
+    input: Text = Field(min_length=1)
+    output: Text = Field(min_length=1)
+    opset: int = Field(ge=7, le=onnx.defs.onnx_opset_version())
+    mel_rate: Literal[100] = MEL_RATE
+    mel_bins: Literal[80] = MEL_BINS
+    frames_before: int = Field(ge=0, le=200)
+    frames_after: int = Field(ge=0, le=100)
+    points: list[Annotated[int, Field(ge=0, lt=LANDMARK_COUNT)]] = Field(min_length=1, max_length=LANDMARK_COUNT)
+    speech_level: FiniteFloat = Field(description="log power at which the twin's own speech peaks")
+    max_boost: FiniteFloat = Field(ge=0, le=20, description="the most a quiet input is raised, log power")
+
+    @model_validator(mode="after")
+    def _distinct_points(self):
+        if len(set(self.points)) != len(self.points):
+            raise ValueError("points must be distinct")
+        return self
+
+
 class TwinModels(_Record):
     renderer: RendererModel
+    audio_motion: AudioMotionModel | None = None
+
+
+Spread = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(max_length=16)]
+
+
+class HeadMotion(_Record):
+    """Standard deviations of the head's in-plane motion in each band of IdleMotion.head_bands_hz."""
+
+    roll: Spread  # radians
+    log_scale: Spread
+    shift_x: Spread  # in crop sizes
+    shift_y: Spread
+
+
+class IdleMotion(_Record):
+    blinks_per_minute: float = Field(ge=0, le=120)
+    blink_seconds: float = Field(ge=0.01, le=2)
+    blink_depth: float = Field(ge=0, le=1, description="eye aspect ratio at a blink's deepest, of the open eye's")
+    blinks_from: Literal["recording", "typical"]
+    head_bands_hz: list[Annotated[list[Annotated[float, Field(gt=0, le=50)]], Field(min_length=2, max_length=2)]] = (
+        Field(max_length=16))
+    head: HeadMotion
+
+    @model_validator(mode="after")
+    def _one_spread_per_band(self):
+        for name in HeadMotion.model_fields:
+            if len(getattr(self.head, name)) != len(self.head_bands_hz):
+                raise ValueError(f"head.{name} needs one value per band")
+        if any(low >= high for low, high in self.head_bands_hz):
+            raise ValueError("each band must go from a lower to a higher frequency")
+        return self
 
 
 class CanonicalCrop(_Record):
@@ -162,6 +232,7 @@ class TwinManifest(_Record):
     quality: dict[str, JsonValue] = {}
     consent: ConsentInfo | None = None
     provenance: Provenance
+    idle: IdleMotion | None = None
 
     @model_validator(mode="after")
     def _frame_transform_inverts(self):
@@ -181,6 +252,7 @@ class TwinBundle:
     reference_rgb: np.ndarray  # (S, S, 3) uint8, S = manifest.models.renderer.size
     frame_rgb: np.ndarray  # (H, W, 3) uint8, long side <= MAX_FRAME_SIDE
     thumbnail_rgb: np.ndarray  # (h, w, 3) uint8, sides <= MAX_THUMBNAIL_SIDE
+    audio_motion_onnx: bytes | None = None  # with manifest.models.audio_motion
 
     @property
     def neutral_landmarks(self) -> np.ndarray:
@@ -206,9 +278,11 @@ def encode_png(rgb: np.ndarray) -> bytes:
 def write_twin(path: Path, manifest: TwinManifest, files: dict[str, bytes]) -> None:
     """Write a .twin atomically (a temporary file beside it, then a rename). `files` holds every
     member but the manifest. What is written is read back first: a file the reader would refuse
-    is never written."""
+    is never written. The audio-to-motion model is in `files` exactly when the manifest names it."""
     path = Path(path)
-    wanted = set(MEMBERS) - {MANIFEST_MEMBER}
+    wanted = set(REQUIRED_MEMBERS) - {MANIFEST_MEMBER}
+    if manifest.models.audio_motion is not None:
+        wanted.add(AUDIO_MOTION_MEMBER)
     if set(files) != wanted:
         raise ValueError(f"files must be exactly {sorted(wanted)}, got {sorted(files)}")
     archive = _zip_bytes(manifest, files)
@@ -223,7 +297,7 @@ def _zip_bytes(manifest: TwinManifest, files: dict[str, bytes]) -> bytes:
     members = {MANIFEST_MEMBER: (manifest.model_dump_json(indent=1) + "\n").encode("utf-8"), **files}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name in MEMBERS:
+        for name in (name for name in MEMBERS if name in members):
             info = zipfile.ZipInfo(name, date_time=max(manifest.created.timetuple()[:6], _ZIP_EPOCH))
             # PNGs are compressed already; deflating them again costs time and gains nothing.
             info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
@@ -259,6 +333,7 @@ def _read_archive(source: BinaryIO, label: str) -> TwinBundle:
         raise UserError(f"{label} is damaged ({_shown(str(error))}). Copy or export it again.") from None
     manifest = parse_manifest(contents[MANIFEST_MEMBER], label)
     check_renderer(contents[RENDERER_MEMBER], manifest.models.renderer, label)
+    audio_motion = _checked_audio_motion(contents, manifest, label)
     size = manifest.models.renderer.size
     return TwinBundle(
         manifest=manifest,
@@ -267,7 +342,23 @@ def _read_archive(source: BinaryIO, label: str) -> TwinBundle:
         frame_rgb=_decode_png(contents[FRAME_MEMBER], FRAME_MEMBER, label, MAX_FRAME_SIDE, MAX_FRAME_SIDE),
         thumbnail_rgb=_decode_png(contents[THUMBNAIL_MEMBER], THUMBNAIL_MEMBER, label,
                                   MAX_THUMBNAIL_SIDE, MAX_THUMBNAIL_SIDE),
+        audio_motion_onnx=audio_motion,
     )
+
+
+def _checked_audio_motion(contents: dict[str, bytes], manifest: TwinManifest, label: str) -> bytes | None:
+    """The audio-to-motion model's bytes when the manifest names it (checked); the two must agree."""
+    declared = manifest.models.audio_motion
+    present = AUDIO_MOTION_MEMBER in contents
+    if declared is None and present:
+        raise _refused(label, f"it holds {AUDIO_MOTION_MEMBER}, which its manifest does not name")
+    if declared is not None and not present:
+        raise UserError(f"{label} is not a complete .twin file: {AUDIO_MOTION_MEMBER} missing. "
+                        f"Copy or export it again.")
+    if declared is None:
+        return None
+    check_audio_motion(contents[AUDIO_MOTION_MEMBER], declared, label)
+    return contents[AUDIO_MOTION_MEMBER]
 
 
 def _shown(text: str, limit: int = 80) -> str:
@@ -299,7 +390,7 @@ def _check_directory_record(source: BinaryIO, label: str) -> None:
     entries, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
     if entries > _MAX_ENTRIES or directory_bytes > _MAX_DIRECTORY_BYTES:
         raise _refused(label, f"it lists {entries} entries in {directory_bytes} bytes; "
-                              f"a .twin holds {len(MEMBERS)}")
+                              f"a .twin holds at most {len(MEMBERS)}")
     source.seek(0)
 
 
@@ -314,7 +405,7 @@ def _checked_members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.
             raise _refused(label, f"it holds an unexpected member {_shown(info.filename)}")
         _check_member_size(info, label)
         members[info.filename] = info
-    missing = [name for name in MEMBERS if name not in members]
+    missing = [name for name in REQUIRED_MEMBERS if name not in members]
     if missing:
         raise UserError(f"{label} is not a complete .twin file: {', '.join(missing)} missing. "
                         f"Copy or export it again.")
@@ -405,7 +496,20 @@ def _schema_problems(error: ValidationError, count: int = 3) -> str:
 
 def check_renderer(data: bytes, renderer: RendererModel, label: str) -> None:
     """The ONNX model: self-contained, passing ONNX's checker, with the manifest's inputs and outputs."""
-    name = renderer.file
+    expected = [1, 3, renderer.size, renderer.size]
+    _check_model(data, renderer.file, label, renderer.opset,
+                 {"input": (renderer.input, expected), "output": (renderer.output, expected)})
+
+
+def check_audio_motion(data: bytes, audio_motion: AudioMotionModel, label: str) -> None:
+    """The audio-to-motion ONNX model, checked as the renderer is, against its own manifest entry."""
+    window = audio_motion.frames_before + 1 + audio_motion.frames_after
+    _check_model(data, audio_motion.file, label, audio_motion.opset,
+                 {"input": (audio_motion.input, [1, window, audio_motion.mel_bins]),
+                  "output": (audio_motion.output, [1, len(audio_motion.points), 2])})
+
+
+def _check_model(data: bytes, name: str, label: str, opset: int, interface: dict) -> None:
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError):
@@ -418,25 +522,26 @@ def check_renderer(data: bytes, renderer: RendererModel, label: str) -> None:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{label} is damaged: {name} fails ONNX's model check ({_shown(first_line, 120)}). "
                         f"Copy or export it again.") from None
-    problem = _interface_problem(model, renderer)
+    problem = _interface_problem(model, opset, interface)
     if problem:
         raise UserError(f"{label} is damaged: {name} does not match its manifest ({problem}). "
                         f"Copy or export it again.")
 
 
-def _interface_problem(model: onnx.ModelProto, renderer: RendererModel) -> str | None:
+def _interface_problem(model: onnx.ModelProto, opset: int, interface: dict) -> str | None:
+    """What is wrong with a model's operators, inputs and outputs; interface: kind -> (name, shape)."""
     # Standard operators only: the checker cannot vouch for other domains' (runtime-specific) ones.
     domains = {o.domain for o in model.opset_import} - _STANDARD_DOMAINS
     if domains:
         return f"operators from {_shown(str(sorted(domains)))}, not standard ONNX"
     opsets = {o.version for o in model.opset_import}
-    if opsets != {renderer.opset}:
-        return f"opset {sorted(opsets)}, manifest says {renderer.opset}"
+    if opsets != {opset}:
+        return f"opset {sorted(opsets)}, manifest says {opset}"
     graph = model.graph
     weights = {t.name for t in graph.initializer}
-    inputs = [v for v in graph.input if v.name not in weights]
-    expected = [1, 3, renderer.size, renderer.size]
-    for kind, values, wanted in (("input", inputs, renderer.input), ("output", graph.output, renderer.output)):
+    values_of = {"input": [v for v in graph.input if v.name not in weights], "output": list(graph.output)}
+    for kind, (wanted, expected) in interface.items():
+        values = values_of[kind]
         if [v.name for v in values] != [wanted]:
             return f"{kind}s {_shown(str([v.name for v in values]))}, manifest says [{wanted!r}]"
         if _float_shape(values[0]) != expected:

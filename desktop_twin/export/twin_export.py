@@ -19,9 +19,12 @@ from desktop_twin.capture.consent import find_consent
 from desktop_twin.capture.footage import file_sha256, iterate_frames
 from desktop_twin.errors import UserError
 from desktop_twin.export.bundle import (
-    FRAME_MEMBER, MAX_FRAME_SIDE, MAX_THUMBNAIL_SIDE, REFERENCE_MEMBER, RENDERER_MEMBER, THUMBNAIL_MEMBER,
-    CanonicalCrop, ConsentInfo, Provenance, RendererModel, TwinManifest, TwinModels, encode_png, write_twin)
+    AUDIO_MOTION_MEMBER, FRAME_MEMBER, MAX_FRAME_SIDE, MAX_THUMBNAIL_SIDE, REFERENCE_MEMBER, RENDERER_MEMBER,
+    THUMBNAIL_MEMBER, CanonicalCrop, ConsentInfo, IdleMotion, Provenance, RendererModel, TwinManifest, TwinModels,
+    encode_png, write_twin)
 from desktop_twin.export.onnx_export import export_renderer
+from desktop_twin.export.speaking_export import (
+    PARITY_KEY as SPEECH_PARITY_KEY, SpeakingParts, idle_motion, lipsync_quality, speaking_parts)
 from desktop_twin.face.align import STABLE_POINTS, STABLE_TEMPLATE
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
@@ -90,18 +93,28 @@ def export_twin(project: TwinProject, out_path: Path, progress: Callable[[Export
     twin = load_trained_twin(project)
     stages.begin(1)
     renderer_onnx, difference = exported_renderer(twin)
-    stages.begin(2, f"ONNX Runtime matches torch within {difference:.2g}.")
+    stages.note(1, f"ONNX Runtime matches torch within {difference:.2g}.")
+    speaking = speaking_parts(project, twin.reference)
+    stages.begin(2, speaking.note)
     quality = {PARITY_KEY: difference, **checkpoint_quality(twin.checkpoint)}
+    if speaking.parity is not None:
+        quality[SPEECH_PARITY_KEY] = speaking.parity
     if measure_quality:
         quality.update(held_out_quality(project, stages))
+        if speaking.model is not None:
+            quality.update(lipsync_quality(project))
     stages.begin(3)
     frame_rgb, frame_transform = reference_frame(project, twin)
-    write_twin(out_path, build_manifest(project, twin, frame_transform, quality), {
+    files = {
         RENDERER_MEMBER: renderer_onnx,
         REFERENCE_MEMBER: encode_png(reference_crop(twin)),
         FRAME_MEMBER: encode_png(frame_rgb),
         THUMBNAIL_MEMBER: encode_png(thumbnail(twin)),
-    })
+    }
+    if speaking.onnx is not None:
+        files[AUDIO_MOTION_MEMBER] = speaking.onnx
+    write_twin(out_path, build_manifest(project, twin, frame_transform, quality, speaking, idle_motion(project)),
+               files)
     stages.note(len(STAGES), f"Wrote {out_path}.")
     return out_path
 
@@ -250,15 +263,16 @@ def compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
 # -- the manifest ------------------------------------------------------------------------------
 
 
-def build_manifest(project: TwinProject, twin: TrainedTwin, frame_transform: np.ndarray,
-                   quality: dict) -> TwinManifest:
+def build_manifest(project: TwinProject, twin: TrainedTwin, frame_transform: np.ndarray, quality: dict,
+                   speaking: SpeakingParts | None = None, idle: IdleMotion | None = None) -> TwinManifest:
     consent = find_consent(project.recordings_dir)
     return TwinManifest(
         name=project.name,
         created=utc_now(),
         app_version=__version__,
         models=TwinModels(renderer=RendererModel(input=ONNX_INPUT, output=ONNX_OUTPUT, size=twin.size,
-                                                 opset=ONNX_OPSET)),
+                                                 opset=ONNX_OPSET),
+                          audio_motion=speaking.model if speaking is not None else None),
         canonical=CanonicalCrop(size=twin.data.crop_size, stable_points=STABLE_POINTS.tolist(),
                                 template=STABLE_TEMPLATE.tolist()),
         neutral_landmarks=np.round(twin.data.crop_landmarks[twin.reference].astype(np.float64), 3).tolist(),
@@ -266,6 +280,7 @@ def build_manifest(project: TwinProject, twin: TrainedTwin, frame_transform: np.
         quality=quality,
         consent=ConsentInfo(**dataclasses.asdict(consent)) if consent else None,
         provenance=provenance(project, twin.checkpoint),
+        idle=idle,
     )
 
 

@@ -20,6 +20,7 @@ MEL_RATE = round(1.0 / MEL_HOP_SECONDS)  # mel frames per second
 LEVEL_PERCENTILE = 95.0  # of the per-frame log power: where speech peaks sit
 MAX_BOOST = 4.6  # natural-log power units (20 dB): the most a quiet input is raised
 SILENCE_LOG_MEL = float(np.log(1e-6))  # capture.audio.log_mel of digital silence
+BLINK_RATIO = 0.6  # eyes below this share of their open aspect ratio are closed (blinking)
 
 LIPS_POINTS = np.unique(np.array(topology.LIPS))
 # The face's outline below the nose, round the chin: the points speech moves (the jaw).

@@ -26,10 +26,14 @@ TIME_JITTER_ROWS = 1  # +-10 ms between sound and picture
 TEMPO_JITTER = 0.15  # speech a little faster or slower: the window's rows spread by 1 +- this
 # A frame is silent when no mel row within SILENCE_ROWS of it comes within SILENCE_BELOW of the
 # speech level; silent frames learn the person's closed mouth, whatever the lips did in the pause.
-SILENCE_ROWS = 10
+SILENCE_ROWS = 30
 SILENCE_BELOW = 5.0  # natural-log power (about 22 dB)
 CLOSED_FRACTION = 0.15  # the frames with the smallest lip gap make the closed mouth
 CLOSE_IN_SILENCE = True
+# Some windows of each batch are replaced by quiet noise (30-60 dB below speech, digital silence
+# at the bottom) that teaches the closed mouth too: footage with few pauses still learns to rest.
+QUIET_SHARE = 0.1
+QUIET_LEVELS = (-24.0, -7.0)  # per-bin log power, speech peaking near 0 (digital silence near -21)
 OPENING_WEIGHT = 1.0  # the inner-lip gap, what speech shows most, counts again on its own in the loss
 # Where the inner lips' points sit among the model's points.
 _UPPER_LIP = np.array([list(MOUTH_JAW_POINTS).index(p) for p in INNER_LIP_PAIRS[:, 0]])
@@ -41,6 +45,7 @@ class MotionSamples:
     mel: np.ndarray  # (rows, bins) normalised log-mel of every clip, padded with silence around each
     centres: np.ndarray  # (samples,) each sample's row in mel
     offsets: np.ndarray  # (samples, points, 2) float32 in eye distances
+    closed: np.ndarray  # (samples, points, 2) the closed mouth of each sample's clip part
     before: int
     after: int
 
@@ -84,7 +89,7 @@ class ClipPart:
 
 def build_samples(parts: list[ClipPart], before: int, after: int) -> MotionSamples:
     pad = round((before + after) * (1 + TEMPO_JITTER)) + TIME_JITTER_ROWS + 1
-    mels, centres, offsets, start = [], [], [], 0
+    mels, centres, offsets, closed, start = [], [], [], [], 0
     for part in parts:
         silence = np.full((pad, part.clip.mel.shape[1]), SILENCE_LOG_MEL, np.float32)
         mel = np.concatenate([silence, part.clip.mel, silence]) + np.float32(part.loudness_offset)
@@ -93,14 +98,17 @@ def build_samples(parts: list[ClipPart], before: int, after: int) -> MotionSampl
         mels.append(mel)
         centres.append(start + pad + rows[keep])
         part_offsets = mouth_offsets(part.clip.landmarks[part.frames[keep]], part.neutral)
+        shut = closed_mouth(part_offsets)
         if CLOSE_IN_SILENCE:
-            part_offsets = closed_in_silence(part_offsets, silent_rows(mel[pad:-pad], rows[keep]))
+            part_offsets[silent_rows(mel[pad:-pad], rows[keep])] = shut
         offsets.append(part_offsets)
+        closed.append(np.repeat(shut[None], len(part_offsets), axis=0))
         start += len(mel)
     if not sum(len(c) for c in centres):
         raise UserError("The footage has no frames with both a face and sound to learn speaking from.")
     return MotionSamples(np.concatenate(mels).astype(np.float32), np.concatenate(centres),
-                         np.concatenate(offsets).astype(np.float32), before, after)
+                         np.concatenate(offsets).astype(np.float32), np.concatenate(closed).astype(np.float32),
+                         before, after)
 
 
 def silent_rows(normalised_mel: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -111,16 +119,26 @@ def silent_rows(normalised_mel: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return nearby[rows] < -SILENCE_BELOW
 
 
-def closed_in_silence(offsets: np.ndarray, silent: np.ndarray) -> np.ndarray:
-    """Offsets with the silent frames' replaced by the closed mouth (the mean of the frames with
-    the smallest lip gap)."""
-    if not silent.any():
-        return offsets
+def closed_mouth(offsets: np.ndarray) -> np.ndarray:
+    """(points, 2): the closed mouth of some frames, the mean of those with the smallest lip gap."""
     opening = opening_change(offsets)
-    closed = offsets[opening <= np.quantile(opening, CLOSED_FRACTION)].mean(axis=0)
+    return offsets[opening <= np.quantile(opening, CLOSED_FRACTION)].mean(axis=0)
+
+
+def closed_in_silence(offsets: np.ndarray, silent: np.ndarray) -> np.ndarray:
+    """Offsets with the silent frames' replaced by the closed mouth."""
     out = offsets.copy()
-    out[silent] = closed
+    if silent.any():
+        out[silent] = closed_mouth(offsets)
     return out
+
+
+def quiet_windows(count: int, window: int, bins: int, rng: np.random.Generator) -> np.ndarray:
+    """Windows of quiet noise: each at its own level, with a little colour and grain (or none: digital silence)."""
+    level = rng.uniform(*QUIET_LEVELS, (count, 1, 1))
+    tilt = rng.uniform(-1.0, 1.0, (count, 1, 1)) * np.linspace(-1, 1, bins)[None, None]
+    grain = rng.normal(0.0, 1.0, (count, window, bins)) * rng.uniform(0.0, 0.5, (count, 1, 1))
+    return (level + tilt + grain).astype(np.float32)
 
 
 def augmented(windows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -155,9 +173,14 @@ def fit(model: AudioMotionNet, samples: MotionSamples, steps: int, peak_lr: floa
         chosen = rng.integers(0, len(samples), batch_size)
         shift = rng.integers(-TIME_JITTER_ROWS, TIME_JITTER_ROWS + 1, batch_size)
         tempo = rng.uniform(1 - TEMPO_JITTER, 1 + TEMPO_JITTER, batch_size) if TEMPO_JITTER else None
-        windows = torch.from_numpy(augmented(samples.windows(chosen, shift, tempo), rng))
+        windows = augmented(samples.windows(chosen, shift, tempo), rng)
+        targets = samples.offsets[chosen].copy()
+        quiet = rng.random(batch_size) < QUIET_SHARE
+        windows[quiet] = quiet_windows(int(quiet.sum()), windows.shape[1], windows.shape[2], rng)
+        targets[quiet] = samples.closed[chosen[quiet]]
+        windows = torch.from_numpy(windows)
         # Each member learns on its own (the same batch, its own start and dropout): an ensemble.
-        predicted, target = model.member_offsets(windows), torch.from_numpy(samples.offsets[chosen])
+        predicted, target = model.member_offsets(windows), torch.from_numpy(targets)
         loss = ((predicted - target) ** 2).mean() * scale
         loss = loss + ((opening_change(predicted) - opening_change(target)) ** 2).mean() * opening_scale
         optimizer.zero_grad(set_to_none=True)

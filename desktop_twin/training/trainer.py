@@ -28,11 +28,13 @@ from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import TrainPreset, get_preset
 from desktop_twin.training.schedule import learning_rate
 from desktop_twin.training.same_person import is_one_person
+from desktop_twin.training.speech_training import fine_tune_audio_motion
 from desktop_twin.training.renderer import BakedRenderer, TwinRenderer
 
 BASE_MODEL = "base_renderer.pt"
 CHECKPOINT_SECONDS = 60.0
 MIN_IMPROVEMENT_DB = 0.05
+SPEECH_REPORT_STEPS = 100  # a progress message every this many steps of learning to speak
 
 
 @dataclass
@@ -54,12 +56,13 @@ class TrainResult:
     stopped: str  # "finished", "converged", "time limit", "cancelled"
     held_out: dict[str, float] = field(default_factory=dict)
     checkpoint: str = ""
+    speech: dict | None = None  # learning to speak: steps, frames, seconds; None when it did not happen
 
 
 class TrainJob:
     def __init__(self, project: TwinProject, preset: str = "draft", device: str = "auto",
                  steps: int | None = None, minutes: float | None = None, from_scratch: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, speech: bool = True):
         self.project = project
         self.preset: TrainPreset = get_preset(preset)
         self.device = choose_device(device)
@@ -67,13 +70,21 @@ class TrainJob:
         self.minutes = minutes
         self.from_scratch = from_scratch
         self.seed = seed
+        self.speech = speech  # after the renderer, fine-tune audio-to-motion on the footage's sound
         self.batch_size = self.preset.batch_size
         self.latest_path = project.checkpoints_dir / "latest.pt"
         self.best_path = project.checkpoints_dir / "best.pt"
 
     def run(self, progress: Callable[[TrainProgress], None] | None = None,
             cancel: threading.Event | None = None) -> TrainResult:
+        """Fine-tune the renderer, then (unless cancelled) teach the twin to speak."""
         report = progress or (lambda p: None)
+        result = self._train_renderer(report, cancel)
+        if self.speech and result.stopped != "cancelled":
+            result.speech = self._learn_to_speak(report, cancel)
+        return result
+
+    def _train_renderer(self, report, cancel: threading.Event | None) -> TrainResult:
         data, clip, held_out = self._load_data()
         model, optimizer, state = self._model_and_optimizer(data, clip.reference, report)
         sampler = BatchSampler([clip], self.preset.image_size, seed=self.seed + state["step"])
@@ -206,6 +217,18 @@ class TrainJob:
     def _footage_sha256(self) -> list[str]:
         return [entry.sha256 for entry in self.project.manifest.footage]
 
+    def _learn_to_speak(self, report, cancel: threading.Event | None) -> dict | None:
+        """Audio-to-motion fine-tuned on the footage's sound; footage without speech says so and goes on."""
+        report_message(report, "Learning to speak from the footage's sound.")
+        try:
+            result = fine_tune_audio_motion(self.project, _speech_progress(report), cancel, seed=self.seed)
+        except UserError as error:
+            report_message(report, f"The twin did not learn to speak: {error}")
+            return None
+        report_message(report, f"Learnt to speak from {result.frames} frames in {result.seconds:.0f} s.")
+        return {"steps": result.steps, "frames": result.frames, "seconds": round(result.seconds, 1),
+                "checkpoint": str(result.checkpoint)}
+
     @functools.cache
     def _base_sha256(self) -> str:
         return file_sha256(model_path(BASE_MODEL))
@@ -215,6 +238,13 @@ class TrainJob:
         if not self.best_path.is_file():
             self._save(self.best_path, model, None, state)
         return TrainResult(state["step"], stopped, state["best"] or {}, str(self.best_path))
+
+
+def _speech_progress(report):
+    def on_step(step: int, total: int, loss: float) -> None:
+        if step % SPEECH_REPORT_STEPS == 0 or step == total:
+            report_message(report, f"Learning to speak: step {step} of {total}, loss {loss:.3f}.")
+    return on_step
 
 
 def report_message(report, message: str) -> None:

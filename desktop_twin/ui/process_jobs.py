@@ -43,6 +43,7 @@ class TrainOutcome:
     step: int
     stopped: str  # "finished", "converged", "time limit", "cancelled"
     held_out: dict[str, float] = field(default_factory=dict)
+    speech: dict | None = None  # learning to speak: steps, frames, seconds; None when it did not happen
 
 
 def run_in_child(connection, cancel, target: str, args: tuple) -> None:
@@ -98,7 +99,7 @@ def prepare(project_path: str, send, cancel) -> str:
 
 
 def train(project_path: str, preset: str, device: str, steps: int | None, minutes: float | None,
-          from_scratch: bool, send, cancel) -> TrainOutcome:
+          from_scratch: bool, speech: bool, send, cancel) -> TrainOutcome:
     from desktop_twin.training.trainer import TrainJob
 
     throttle = Throttle(send)
@@ -108,9 +109,11 @@ def train(project_path: str, preset: str, device: str, steps: int | None, minute
                              dict(p.held_out) if p.held_out else None, p.samples, p.message)
         throttle(update, final=bool(p.held_out or p.message or p.step == p.total_steps))
 
-    job = TrainJob(_project(project_path), preset, device, steps, minutes, from_scratch)
+    job = TrainJob(_project(project_path), preset, device, steps, minutes, from_scratch, speech=speech)
     result = job.run(on_progress, cancel)
-    return TrainOutcome(result.step, result.stopped, {k: float(v) for k, v in result.held_out.items()})
+    speech_result = getattr(result, "speech", None)
+    return TrainOutcome(result.step, result.stopped, {k: float(v) for k, v in result.held_out.items()},
+                        {k: v for k, v in speech_result.items() if k != "checkpoint"} if speech_result else None)
 
 
 def export(project_path: str, out_path: str, measure_quality: bool, send, cancel) -> str:
@@ -120,9 +123,11 @@ def export(project_path: str, out_path: str, measure_quality: bool, send, cancel
         raise UserError(f"This version of Desktop Twin cannot write .twin files ({error}).") from None
 
     def on_progress(p) -> None:
-        send(Fraction(p.done / max(p.total, 1), p.message or f"{p.stage}…"))
+        done = p.done >= p.total
+        send(Fraction(p.done / max(p.total, 1), "The .twin file is ready." if done else p.message or f"{p.stage}…"))
 
-    return str(export_twin(_project(project_path), Path(out_path), on_progress, measure_quality=measure_quality))
+    return str(export_twin(_project(project_path), Path(out_path), on_progress, cancel=cancel,
+                           measure_quality=measure_quality))
 
 
 def evaluate(project_path: str, send, cancel) -> dict:
@@ -138,7 +143,8 @@ def evaluate(project_path: str, send, cancel) -> dict:
     return evaluate_twin(_project(project_path), HELD_OUT, progress=on_progress, cancel=cancel)
 
 
-def render(twin_path: str, drive: str, out: str, side_by_side: bool, send, cancel) -> str:
+def render(twin_path: str, drive: str, out: str, side_by_side: bool, speak: bool, send, cancel) -> str:
+    """An MP4 of the twin: copying the face in a video, or (speak) speaking the sound of a file."""
     from desktop_twin.export.bundle import read_twin
     from desktop_twin.runtime.render_video import render_video
 
@@ -149,9 +155,12 @@ def render(twin_path: str, drive: str, out: str, side_by_side: bool, send, cance
                           f"Rendering frame {p.frames_done} of {p.frames_total}"),
                  final=p.frames_done == p.frames_total)
 
-    result = render_video(read_twin(Path(twin_path)), Path(drive), Path(out), side_by_side,
-                          progress=on_progress, cancel=cancel)
-    return str(result.path)
+    bundle = read_twin(Path(twin_path))
+    if speak:
+        from desktop_twin.runtime.render_speech import render_speech
+
+        return str(render_speech(bundle, Path(drive), Path(out), progress=on_progress, cancel=cancel).path)
+    return str(render_video(bundle, Path(drive), Path(out), side_by_side, progress=on_progress, cancel=cancel).path)
 
 
 def training_devices(send, cancel) -> list[tuple[str, str]]:

@@ -123,6 +123,14 @@ class AppSettings:
         self._set("train/minutes", int(value))
 
     @property
+    def learn_to_speak(self) -> bool:
+        return self._int("train/speech", 1) == 1
+
+    @learn_to_speak.setter
+    def learn_to_speak(self, value: bool) -> None:
+        self._set("train/speech", 1 if value else 0)
+
+    @property
     def interrupted_training(self) -> str:
         """The twin whose training was running when the app last closed ("" when none)."""
         return self._text("train/interrupted")

@@ -10,6 +10,7 @@ from tests.conftest import shared_file
 from tests.ui.conftest import BUNDLE_BUILD, TWIN
 
 DRIVER = "talking/t06_woman_blue_6s.mp4"
+SPEECH = "speech/librispeech_test_other/2414/2414-128291-0009.flac"  # 2.5 s
 
 
 def choose(window, page="export"):
@@ -75,3 +76,17 @@ def test_the_report_card_shows_and_saves_the_twins_quality(qtbot, window, ready_
         page.measure()  # measured again, on the held-out frames
     assert measured.args[0]["frames"] == scores["frames"]
     assert measured.args[0]["twin"]["psnr"] == pytest.approx(scores["twin"]["psnr"], abs=1e-3)
+
+
+def test_render_an_mp4_of_the_twin_speaking_a_sound_file(qtbot, window, ready_twin, tmp_path):
+    page = choose(window)
+    page.set_driving_video(shared_file(SPEECH))
+    assert page.mode.currentData() == "speech" and not page.mode.isEnabled() and not page.side_by_side.isEnabled()
+    out = tmp_path / "suit-speaks.mp4"
+    with qtbot.waitSignal(page.rendered, timeout=120_000) as rendered:
+        page.render(out)
+    assert rendered.args == [str(out)]
+    video = cv2.VideoCapture(str(out))
+    frames = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
+    video.release()
+    assert frames == pytest.approx(2.535 * 25, abs=2)  # the sound's length at 25 frames per second

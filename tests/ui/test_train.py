@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from desktop_twin.store import open_project
 from tests.ui.conftest import TWIN
 
-STEPS = 3
+STEPS = 24  # enough that a pause or a quit lands mid-run; only the last step is evaluated
 RUN_MS = 120_000  # a run's first step includes starting a process that loads torch
 
 

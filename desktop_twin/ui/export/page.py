@@ -6,7 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget)
 
 from desktop_twin.errors import UserError
 from desktop_twin.store.atomic import atomic_write_with
@@ -17,6 +18,10 @@ from desktop_twin.ui.export.tile import ExportTile
 from desktop_twin.ui.twins import TWIN_SUFFIX, is_trained
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.workers import ProcessWorker, ThreadWorker, describe_fraction
+
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
+AUDIO_FILTER = "Sound (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ")"
 
 
 class ExportPage(QWidget):
@@ -54,9 +59,15 @@ class ExportPage(QWidget):
         file_layout.addWidget(self.file_progress, 2, 1)
 
         self.drive_label = controls.wrapped_label("Driving video")
-        self.drive_label.setText("No driving video chosen.")
-        self.drive_button = controls.button("Driving video…", "Choose the video that drives the twin", "Ctrl+Shift+D")
+        self.drive_label.setText("No driving video or sound chosen.")
+        self.drive_button = controls.button("Driving file…", "Choose the video or sound that drives the twin",
+                                            "Ctrl+Shift+D")
         self.drive_button.clicked.connect(self.ask_driving_video)
+        self.mode = QComboBox()
+        self.mode.setAccessibleName("How the file drives the twin")
+        self.mode.addItem("The twin copies the face in the video", "face")
+        self.mode.addItem("The twin speaks the file's sound", "speech")
+        self.mode.currentIndexChanged.connect(lambda _i: self._update_controls())
         self.side_by_side = QCheckBox("Driver beside the twin")
         self.side_by_side.setAccessibleName("Put the driving video beside the twin")
         self.render_button = controls.button("Render MP4…", "Render a video of the twin", "Ctrl+Shift+R")
@@ -73,6 +84,7 @@ class ExportPage(QWidget):
             row.addWidget(widget)
         row.addStretch()
         render_layout.addWidget(self.drive_label)
+        render_layout.addWidget(self.mode)
         render_layout.addLayout(row)
         render_layout.addWidget(self.render_progress)
         render_layout.addWidget(self.render_status)
@@ -137,6 +149,11 @@ class ExportPage(QWidget):
         self.save_button.setEnabled(exportable and not building)
         self.file_progress.setVisible(building)
         self.render_button.setEnabled(exportable and self.driving_video is not None and self.render_worker is None)
+        is_sound = self.driving_video is not None and self.driving_video.suffix.lower() in AUDIO_SUFFIXES
+        self.mode.setEnabled(not is_sound)
+        if is_sound:
+            self.mode.setCurrentIndex(self.mode.findData("speech"))
+        self.side_by_side.setEnabled(self.mode.currentData() == "face")
         self.render_cancel.setEnabled(self.render_worker is not None)
         self.render_progress.setVisible(self.render_worker is not None)
         self.measure_button.setEnabled(project is not None and is_trained(project) and self.measure_worker is None)
@@ -243,8 +260,8 @@ class ExportPage(QWidget):
     # -- rendering ---------------------------------------------------------------------------------------
 
     def ask_driving_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose the driving video", self.context.settings.last_folder,
-                                              VIDEO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Choose the driving video or sound",
+                                              self.context.settings.last_folder, f"{VIDEO_FILTER};;{AUDIO_FILTER}")
         if path:
             self.set_driving_video(Path(path))
 
@@ -267,11 +284,13 @@ class ExportPage(QWidget):
         """Render an MP4 of the twin driven by the chosen video; rendered follows."""
         if self.driving_video is None or self.render_worker is not None:
             return
-        self._need_bundle(("render", (self.driving_video, Path(out).with_suffix(".mp4"), self.side_by_side.isChecked())))
+        speak = self.mode.currentData() == "speech"
+        self._need_bundle(("render", (self.driving_video, Path(out).with_suffix(".mp4"),
+                                      self.side_by_side.isChecked() and not speak, speak)))
 
-    def _start_render(self, bundle: Path, drive: Path, out: Path, side_by_side: bool) -> None:
+    def _start_render(self, bundle: Path, drive: Path, out: Path, side_by_side: bool, speak: bool) -> None:
         name = self.context.selection.name
-        self.render_worker = ProcessWorker("render", (str(bundle), str(drive), str(out), side_by_side),
+        self.render_worker = ProcessWorker("render", (str(bundle), str(drive), str(out), side_by_side, speak),
                                            "rendering a video", name, "rendering")
         self.render_worker.result.connect(self._on_rendered)
         self.render_worker.finished.connect(self._on_render_finished)

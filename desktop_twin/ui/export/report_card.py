@@ -22,7 +22,12 @@ METRICS = {
     "landmark_error_px": ("Landmark error (px)", "{:.2f}", "lower"),
     "mouth_landmark_error_px": ("Mouth landmark error (px)", "{:.2f}", "lower"),
 }
-CANDIDATES = {"twin": "Twin", "mean_frame": "Mean frame", "nearest_landmarks": "Nearest training frame"}
+CANDIDATES = {"twin": "Twin", "mean_frame": "Mean frame", "nearest_landmarks": "Nearest frame"}
+CANDIDATE_HELP = {
+    "twin": "The twin, driven by each held-out frame's own landmarks",
+    "mean_frame": "The mean of the training frames: a twin that does not beat it has learnt nothing",
+    "nearest_landmarks": "The training frame whose landmarks are nearest: looking frames up, not rendering",
+}
 
 
 def scores_from_evaluation(result: dict) -> dict:
@@ -53,7 +58,10 @@ class ReportCard(QWidget):
         self.table.setHorizontalHeaderLabels([*CANDIDATES.values(), "Better"])
         self.table.setVerticalHeaderLabels([label for label, _, _ in METRICS.values()])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for column, key in enumerate(CANDIDATES):
+            self.table.horizontalHeaderItem(column).setToolTip(CANDIDATE_HELP[key])
         layout = QVBoxLayout(self)
         layout.addWidget(self.source)
         layout.addWidget(self.table)

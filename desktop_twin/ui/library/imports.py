@@ -65,6 +65,14 @@ class TwinImporter(QObject):
         self.started.emit(project.name)
         return project.name
 
+    def add_video(self, name: str, video: Path) -> None:
+        """Add a video to an existing twin's footage (film made earlier, say), then prepare it again."""
+        copy = ThreadWorker(lambda emit, cancel: _copy_footage(name, video, emit), "adding the video",
+                            name, "importing")
+        copy.result.connect(lambda _entry: self._prepare(name))
+        self.context.pool.start(copy, describe_fraction)
+        self.started.emit(name)
+
     def prepare(self, name: str) -> ProcessWorker:
         return self._prepare(name)
 

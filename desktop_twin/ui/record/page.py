@@ -2,16 +2,17 @@
 preview (face mesh drawn on it), level meter, prompt, coverage and quality warnings."""
 
 import math
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-    QVBoxLayout, QWidget)
+    QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+    QPushButton, QVBoxLayout, QWidget)
 
 from desktop_twin.capture.prompts import GuidedScript, load_script
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import CameraPicker, MicrophonePicker
+from desktop_twin.ui.devices import VIDEO_FILTER, CameraPicker, MicrophonePicker
 from desktop_twin.ui.library.imports import TwinImporter
 from desktop_twin.ui.record.coverage_view import CoverageView
 from desktop_twin.ui.record.worker import RecordOutcome, RecordRequest, RecordView, record
@@ -113,12 +114,17 @@ class RecordPage(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setAccessibleName("Stop recording")
         self.stop_button.setShortcut(QKeySequence("Ctrl+."))
+        self.add_button = QPushButton("Add a video…")
+        self.add_button.setAccessibleName("Add a video file to the twin's footage")
+        self.add_button.setToolTip("Add a video of yourself filmed earlier to the twin's footage")
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
+        self.add_button.clicked.connect(self.ask_add_video)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch()
+        buttons.addWidget(self.add_button)
 
         left = QVBoxLayout()
         left.addWidget(self.preview, 1)
@@ -171,6 +177,7 @@ class RecordPage(QWidget):
                  and (not self.consent_needed or self.consent_agree.isChecked()))
         self.start_button.setEnabled(ready and not recording)
         self.stop_button.setEnabled(recording)
+        self.add_button.setEnabled(project is not None and not busy and not recording)
         for widget in (self.camera, self.microphone, self.length, self.consent_agree):
             widget.setEnabled(not recording)
 
@@ -187,6 +194,21 @@ class RecordPage(QWidget):
             self.length.addItem(f"{seconds:g} seconds", seconds)
             index = self.length.count() - 1
         self.length.setCurrentIndex(index)
+
+    def ask_add_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a video to the twin's footage",
+                                              self.context.settings.last_folder, VIDEO_FILTER)
+        if path:
+            self.add_video(Path(path))
+
+    def add_video(self, path: Path) -> None:
+        """Add a video (of the same person) to the chosen twin's footage; it is prepared again after."""
+        name = self.context.selection.name
+        if name is None:
+            return
+        self.context.settings.last_folder = str(path)
+        self.importer.add_video(name, Path(path))
+        self.status.setText(f"Adding {Path(path).name} to {name}'s footage, then preparing it…")
 
     # -- recording ------------------------------------------------------------------------------------
 

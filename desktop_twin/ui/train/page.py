@@ -62,6 +62,10 @@ class TrainPage(QWidget):
         self.minutes.setAccessibleName("Time limit in minutes")
         self.minutes.setValue(settings.train_minutes)
         self.minutes.valueChanged.connect(lambda value: setattr(settings, "train_minutes", value))
+        self.speech = QCheckBox("Then learn to speak from the footage's sound")
+        self.speech.setAccessibleName("Learn to speak from the footage's sound after training")
+        self.speech.setChecked(settings.learn_to_speak)
+        self.speech.toggled.connect(lambda on: setattr(settings, "learn_to_speak", on))
         self.from_scratch = QCheckBox("Start over (ignore the last checkpoint)")
         self.from_scratch.setAccessibleName("Start over, ignoring the last checkpoint")
         options = QGroupBox("Training")
@@ -70,6 +74,7 @@ class TrainPage(QWidget):
         form.addRow("Device", self.device)
         form.addRow("Stop after steps", self.steps)
         form.addRow("Stop after", self.minutes)
+        form.addRow(self.speech)
         form.addRow(self.from_scratch)
 
         self.start_button = controls.button("Start training", "Start training", "Ctrl+T")
@@ -183,7 +188,7 @@ class TrainPage(QWidget):
         self.pause_button.setEnabled(self.state == "running")
         self.resume_button.setEnabled(trainable and self.state == "paused")
         self.cancel_button.setEnabled(self.state in ("running", "paused"))
-        for widget in (self.preset, self.device, self.steps, self.minutes, self.from_scratch):
+        for widget in (self.preset, self.device, self.steps, self.minutes, self.speech, self.from_scratch):
             widget.setEnabled(self.state == "idle")
 
     def _load_summary(self) -> None:
@@ -215,7 +220,7 @@ class TrainPage(QWidget):
             return None
         scratch = self.from_scratch.isChecked() if from_scratch is None else from_scratch
         args = (str(project.path), self.preset.currentData(), self.device.currentData(), self.steps.value() or None,
-                float(self.minutes.value()) or None, scratch)
+                float(self.minutes.value()) or None, scratch, self.speech.isChecked())
         self.worker = ProcessWorker("train", args, "training", project.name, "training")
         self.worker.progress.connect(self._on_update)
         self.worker.result.connect(self._on_outcome)
@@ -290,6 +295,8 @@ class TrainPage(QWidget):
         text = f"{FINISHED.get(outcome.stopped, outcome.stopped)} at step {outcome.step}."
         if outcome.held_out:
             text += f" Best held-out PSNR {outcome.held_out['psnr']:.2f} dB."
+        if outcome.speech:
+            text += f" Learnt to speak from {outcome.speech['frames']} frames."
         self.status.setText(("Paused at step %d. Resume goes on from there." % outcome.step) if paused else text)
         if outcome.stopped != "cancelled":
             self.context.settings.interrupted_training = ""

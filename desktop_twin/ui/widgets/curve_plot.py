@@ -18,7 +18,7 @@ class CurvePlot(QWidget):
         self.unit = unit
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.setAccessibleName(title)
-        self.setMinimumSize(240, 150)
+        self.setMinimumSize(170, 130)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def add_point(self, name: str, x: float, y: float) -> None:
@@ -90,11 +90,17 @@ class CurvePlot(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _draw_legend(self, painter, area, index, name, colour) -> None:
-        y = area.top() + 6 + index * 16
+        """Names in the title row, right-aligned, so they never cover the curves."""
+        metrics = painter.fontMetrics()
+        names = list(self.series)
+        widths = [metrics.horizontalAdvance(n) + 26 for n in names]
+        x = area.right() - sum(widths[index:])
+        y = MARGIN_TOP / 2
         painter.setPen(QPen(colour, 3))
-        painter.drawLine(QPointF(area.right() - 110, y + 6), QPointF(area.right() - 94, y + 6))
+        painter.drawLine(QPointF(x, y), QPointF(x + 14, y))
         painter.setPen(self.palette().color(QPalette.ColorRole.Text))
-        painter.drawText(QRectF(area.right() - 90, y, 88, 14), Qt.AlignmentFlag.AlignLeft, name)
+        painter.drawText(QRectF(x + 18, 2, widths[index] - 18, MARGIN_TOP - 4),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
 
 
 def _bounds(points) -> tuple[float, float, float, float]:
