@@ -12,6 +12,7 @@ pixelated in the pictures (the footage is test material, not ours to publish).
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,10 +29,19 @@ PIXEL_BLOCK = 14  # side of the blocks footage is pixelated into
 _ERRORS: list = []  # what the application reported going wrong
 
 
+def die_with_parent() -> None:
+    """In the child, before it runs: the kernel ends it when this script ends, however it ends."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_xvfb() -> tuple[subprocess.Popen, str]:
     read, write = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=die_with_parent)
     os.close(write)
     with os.fdopen(read) as pipe:
         number = pipe.readline().strip()
@@ -47,7 +57,7 @@ def start_pulseaudio(runtime: Path) -> subprocess.Popen:
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime)}
     daemon = subprocess.Popen(["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
                                f"--load=module-native-protocol-unix auth-anonymous=1 socket={socket}"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     for _ in range(150):
         if subprocess.run(["pactl", "--server", server, "info"], capture_output=True).returncode == 0:
             break
@@ -190,6 +200,10 @@ def walk(footage: Path, stop_sound: threading.Event) -> threading.Thread:
     settle(app, 1.5)
     save(window, "6-library-ready")
     window.close()
+    context.shutdown()
+    window.deleteLater()
+    settle(app, 0.3)
+    app.shutdown()  # the application's objects go now, in order, not while the interpreter exits
     return player
 
 
@@ -210,8 +224,9 @@ def main() -> int:
         walk(args.footage.resolve(), stop_sound)
     finally:
         stop_sound.set()
-        pulse.terminate()
-        xvfb.terminate()
+        for server in (pulse, xvfb):
+            server.terminate()
+            server.wait(10)
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
 

@@ -77,9 +77,35 @@ def twin_fields(path: Path, bundle) -> dict[str, str]:
         "trained": f"{source.steps} steps ({source.preset}) on {len(source.footage_sha256)} footage file(s), "
                    + _start_line(source.base_model),
         "consent": _consent_line(manifest.consent),
+        "speaks": _speech_line(bundle),
     }
     fields.update(_quality_fields(manifest.quality))
+    fields.update(_lipsync_fields(manifest.quality))
     return fields
+
+
+def _speech_line(bundle) -> str:
+    speech, idle = bundle.manifest.models.audio_motion, bundle.manifest.idle
+    if speech is None:
+        return "no (follows faces only)"
+    line = (f"yes: audio-to-motion {len(bundle.audio_motion_onnx) / MIB:.1f} MB, "
+            f"{speech.frames_after * 1000 // speech.mel_rate} ms look-ahead")
+    if idle is not None:
+        line += f"; blinks {idle.blinks_per_minute:.0f}/min ({idle.blinks_from})"
+    return line
+
+
+def _lipsync_fields(quality: dict) -> dict[str, str]:
+    lipsync = quality.get("lipsync")
+    if not isinstance(lipsync, dict) or not all(isinstance(lipsync.get(k), dict) for k in ("model", "neutral", "loudness")):
+        return {}
+    cells = {name: lipsync[name].get("opening_correlation") for name in ("model", "neutral", "loudness")}
+    errors = {name: lipsync[name].get("mouth_landmark_error_px") for name in ("model", "neutral", "loudness")}
+    if not all(_is_number(v) for v in (*cells.values(), *errors.values())):
+        return {}
+    return {"lip sync": f"{lipsync.get('frames')} held-out frames (baselines: neutral face, loudness alone)",
+            "  mouth opening correlation": f"{cells['model']:.3f} ({cells['neutral']:.3f}, {cells['loudness']:.3f})",
+            "  mouth landmark error (px)": f"{errors['model']:.2f} ({errors['neutral']:.2f}, {errors['loudness']:.2f})"}
 
 
 def _start_line(base_model: str) -> str:

@@ -17,6 +17,7 @@ from desktop_twin.ui.library.page import LibraryPage
 from desktop_twin.ui.preview.page import PreviewPage
 from desktop_twin.ui.record.page import RecordPage
 from desktop_twin.ui.train.page import TrainPage
+from desktop_twin.ui.twins import twin_status
 
 PAGES = (  # key, title, icon
     ("library", "Library", QStyle.StandardPixmap.SP_DirHomeIcon),
@@ -38,7 +39,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.library = LibraryPage(context, self.importer)
         self.record = RecordPage(context, self.importer, script)
-        self.train = TrainPage(context)
+        self.train = TrainPage(context, self.importer)
         self.preview = PreviewPage(context)
         self.export = ExportPage(context)
         self.pages = {"library": self.library, "record": self.record, "train": self.train,
@@ -48,7 +49,6 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.message.connect(self.show_message)
         self.library.opened.connect(self._on_twin_opened)
-        self.record.recorded.connect(lambda _name: None)
         context.selection.changed.connect(lambda _p: self._show_twin())
         context.pool.activity_progress.connect(self._on_progress)
         self._restore()
@@ -119,9 +119,8 @@ class MainWindow(QMainWindow):
         project = self.context.selection.project
         if project is None:
             return
-        status = project.manifest.status
-        trained = (project.checkpoints_dir / "best.pt").is_file()
-        self.show_page("preview" if trained else "train" if status == "prepared" else "record")
+        status = twin_status(project)
+        self.show_page("preview" if status == "ready" else "train" if status == "prepared" else "record")
 
     def _show_twin(self) -> None:
         name = self.context.selection.name

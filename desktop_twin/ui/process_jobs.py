@@ -6,6 +6,7 @@ into plain data before sending it. The interface's side is workers.ProcessWorker
 """
 
 import importlib
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import numpy as np
 from desktop_twin.errors import UserError
 
 PROGRESS_INTERVAL_SECONDS = 0.1  # plain progress counters are sent at most this often
+CHILD_NICENESS = 10  # background work yields the processor to the interface when both want it
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class TrainOutcome:
 
 def run_in_child(connection, cancel, target: str, args: tuple) -> None:
     """The child's entry point: run `module:function`(*args, send, cancel) and send its end."""
+    if hasattr(os, "nice"):
+        os.nice(CHILD_NICENESS)
     try:
         module, name = target.split(":")
         function = getattr(importlib.import_module(module), name)

@@ -20,6 +20,18 @@ from desktop_twin.ui.errors import ErrorRelay, ErrorReport, report_from_exceptio
 POLL_SECONDS = 0.05
 
 
+class Cancelled(Exception):
+    """A job ended by a cancel before it had anything to say: no result, and nothing to report."""
+
+
+class ChildFailure(Exception):
+    """A job's process failed; its report (message and the child's traceback) is ready to show."""
+
+    def __init__(self, report: ErrorReport):
+        super().__init__(report.message)
+        self.report = report
+
+
 class Worker(QThread):
     progress = Signal(object)  # whatever the job reports
     result = Signal(object)  # what the job returned
@@ -40,12 +52,21 @@ class Worker(QThread):
     def run(self) -> None:
         try:
             value = self.execute()
+        except Cancelled:
+            pass
+        except ChildFailure as failure:
+            self._fail(failure.report)
         except BaseException as error:  # every failure becomes a report; none is swallowed
-            self.failed_report = report_from_exception(error, self.while_doing)
-            self.failure.emit(self.failed_report)
+            self._fail(report_from_exception(error, self.while_doing))
         else:
             self.succeeded = True
             self.result.emit(value)
+
+    def _fail(self, report: ErrorReport) -> None:
+        self.failed_report = report
+        if report.expected and self.cancel_requested.is_set():
+            return  # "cancelled, nothing written": what the person asked for, not an error to show
+        self.failure.emit(report)
 
     def execute(self) -> Any:
         raise NotImplementedError
@@ -63,35 +84,17 @@ class ThreadWorker(Worker):
         return self.job(self.progress.emit, self.cancel_requested)
 
 
-class ChildFailure(Exception):
-    def __init__(self, report: ErrorReport):
-        super().__init__(report.message)
-        self.report = report
-
-
 class ProcessWorker(Worker):
     """Runs process_jobs.<name>(*args) in a spawned child; cancel is passed to the job, and a job
-    that has not ended cancel_grace seconds after a cancel is terminated."""
+    that has not ended cancel_grace seconds after a cancel is terminated (0 for jobs that only
+    read: ending them loses nothing)."""
 
     def __init__(self, job: str, args: tuple, while_doing: str, twin: str | None = None,
-                 activity: str | None = None, cancel_grace: float = 30.0):
+                 activity: str | None = None, cancel_grace: float = 60.0):
         super().__init__(while_doing, twin, activity)
         self.target = f"{process_jobs.__name__}:{job}"
         self.args = args
         self.cancel_grace = cancel_grace
-
-    def run(self) -> None:
-        try:
-            value = self.execute()
-        except ChildFailure as failure:
-            self.failed_report = failure.report
-            self.failure.emit(failure.report)
-        except BaseException as error:
-            self.failed_report = report_from_exception(error, self.while_doing)
-            self.failure.emit(self.failed_report)
-        else:
-            self.succeeded = True
-            self.result.emit(value)
 
     def execute(self) -> Any:
         context = multiprocessing.get_context("spawn")  # never fork a process with Qt's threads
@@ -118,7 +121,9 @@ class ProcessWorker(Worker):
             if self.cancel_requested.is_set() and cancelled_at is None:
                 cancel.set()
                 cancelled_at = time.monotonic()
-            if cancelled_at is not None and time.monotonic() - cancelled_at > self.cancel_grace:
+            if cancelled_at is not None and time.monotonic() - cancelled_at >= self.cancel_grace:
+                if self.cancel_grace == 0:
+                    raise Cancelled()
                 raise UserError(f"The job did not stop within {self.cancel_grace:g} s of being cancelled "
                                 "and was ended.")
             try:
@@ -157,20 +162,23 @@ class WorkerPool(QObject):
         self.workers: list[Worker] = []
         self.closed = False  # after shutdown nothing new starts
 
-
     def start(self, worker: Worker, describe: Callable[[Any], Any] | None = None) -> Worker:
         """Start a worker; describe(event) turns its events into a Fraction for the library and status bar.
         After shutdown the worker is not started."""
         if self.closed:
             return worker
         self.workers.append(worker)
-        worker.failure.connect(self.errors.report)
+        worker.failure.connect(self._on_failure)
         if describe is not None and worker.twin:
             worker.progress.connect(lambda event, w=worker: self._on_progress(w, describe(event)))
         worker.finished.connect(lambda w=worker: self._on_finished(w))
         worker.start()
         self.changed.emit()
         return worker
+
+    def _on_failure(self, report: ErrorReport) -> None:
+        if not self.closed:  # a job ended by quitting has nobody left to tell
+            self.errors.report(report)
 
     def _on_progress(self, worker: Worker, fraction) -> None:
         if fraction is not None:

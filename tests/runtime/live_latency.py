@@ -1,9 +1,10 @@
 """Measuring the live twin's latency: real speech played into the PulseAudio test microphone.
 
 The speech enters the virtual microphone on a schedule (monotonic time T0 for its first sample).
-The sound the twin heard is matched to the speech (cross-correlation), so each frame's moment of
-sound is known on the speech's own clock, hence when it was spoken; the frame's latency is from
-then to when the frame was ready. No clock of the audio stack is trusted for this.
+The sound the twin heard is matched to the speech (cross-correlation, a second at a time, so a
+glitch of the test's playback on a busy machine spoils one window, not the match), so each
+frame's moment of sound is known on the speech's own clock, hence when it was spoken; the frame's
+latency is from then to when the frame was ready. No clock of the audio stack is trusted for this.
 """
 
 import time
@@ -14,7 +15,7 @@ import av
 
 from desktop_twin.capture.audio import SAMPLE_RATE, read_audio
 from desktop_twin.runtime.live_speech import LiveSpeech, SpeakingFrame
-from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer, audio_lag
+from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer, windowed_audio_lags
 
 SETTLE_SECONDS = 1.5  # the stream runs silent this long first
 LEAD_SILENCE_SECONDS = 1.0
@@ -26,8 +27,8 @@ class LatencyRun:
     heard: np.ndarray  # what the twin heard, 16 kHz
     speech: np.ndarray  # what was played, 16 kHz, silence before it included
     start: float  # monotonic time the played sound's first sample entered the microphone
-    lag_seconds: float  # where the played sound starts in what was heard
-    match: float  # how well they correlate (1.0: identical)
+    lag_seconds: float  # where the played sound starts in what was heard (median over windows)
+    matched_windows: int  # one-second windows of what was heard that clearly match the played sound
 
     def spoken_at(self, frame: SpeakingFrame) -> float:
         """When the sound this frame shows entered the microphone."""
@@ -64,5 +65,5 @@ def measure(bundle, device: str, speech_path, tail_seconds: float = 1.0) -> Late
     if live.error is not None:
         raise live.error
     heard = np.concatenate(heard)
-    lag, match = audio_lag(heard, played, SAMPLE_RATE)
-    return LatencyRun(frames, heard, played, start, lag, match)
+    lags = windowed_audio_lags(heard, played, SAMPLE_RATE)
+    return LatencyRun(frames, heard, played, start, float(np.median(lags)) if len(lags) else np.nan, len(lags))

@@ -24,7 +24,7 @@ def live_run(bundle, pulse_rig):  # noqa: F811
 
 
 def test_the_microphone_s_sound_reaches_the_twin(live_run):
-    assert live_run.match > 0.6  # what the twin heard is the speech that was played
+    assert live_run.matched_windows >= 5  # what the twin heard is the speech that was played
     assert len(live_run.frames) > 0
 
 

@@ -22,7 +22,7 @@ import pytest
 from PySide6.QtCore import QSettings, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
-from tests.capture.conftest import pulse_rig  # noqa: F401  (the virtual microphone, shared with capture tests)
+from tests.capture.conftest import _die_with_parent, pulse_rig  # noqa: F401  (the virtual microphone)
 from tests.conftest import shared_file
 
 FILE_CAMERA = "talking/t05_man_in_suit_6s.mp4"
@@ -140,7 +140,7 @@ def twin_templates(tmp_path_factory):
     prepared (import + prepare), trained (3 draft steps on the CPU), ready (and exported)."""
     from desktop_twin.capture.footage import import_footage
     from desktop_twin.face.prepare import prepare_project
-    from desktop_twin.store import create_project, open_project
+    from desktop_twin.store import create_project
 
     clip = shared_file(FILE_CAMERA)
     base = tmp_path_factory.mktemp("twin-templates")
@@ -251,15 +251,12 @@ class Heartbeat:
         self._last = 0.0
 
     def start(self) -> None:
-        self._last = self._started = time.perf_counter()
+        self._last = time.perf_counter()
         self.timer.start()
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append((now - self._last) * 1000)
-        if os.environ.get("HEARTBEAT_DEBUG") and self.gaps[-1] > 40:
-            import traceback
-            print(f"gap {self.gaps[-1]:.0f} ms at {now - self._started:.2f} s")
         self._last = now
 
     def stop(self) -> float:
@@ -293,7 +290,8 @@ def xvfb_display():
         pytest.skip("Xvfb is not installed (Debian: xvfb); installer/setup.sh adds it")
     read, write = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp",
-                               "-noreset"], pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "-noreset"], pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_die_with_parent)  # a test run that is killed takes its display along
     os.close(write)
     try:
         number = _read_display_number(read, server)

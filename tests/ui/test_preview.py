@@ -35,7 +35,7 @@ def test_the_twin_runs_live_beside_the_driver(qtbot, preview_page, heartbeat, tm
     assert "renderer: CPU" in page.provider_label.text() or "renderer: GPU" in page.provider_label.text()
     saved = page.snapshot(tmp_path / "snap.png")
     image = cv2.imread(str(saved))
-    assert image is not None and image.shape[1] == frame.twin.width()
+    assert image is not None and image.shape == frame.twin_bgr.shape  # full size, not the shrunk view
     with qtbot.waitSignal(page.worker.finished, timeout=15_000):
         qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
     assert page.status.text() == "Stopped." and page.start_button.isEnabled()

@@ -10,7 +10,7 @@ from desktop_twin.capture.consent import find_consent
 from desktop_twin.store import create_project, open_project
 from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer
 from tests.conftest import shared_file
-from tests.ui.conftest import FILE_CAMERA
+from tests.ui.conftest import FILE_CAMERA, TWIN
 
 TAKE_SECONDS = 3.0
 
@@ -103,3 +103,13 @@ def _has_mesh_dots(image) -> bool:
     pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
     rgb = pixels[:, : image.width() * 3].reshape(image.height(), image.width(), 3)
     return int(np.all(rgb == (120, 255, 80), axis=-1).sum()) > 100
+
+
+def test_a_video_filmed_earlier_can_be_added_to_the_footage(qtbot, window, prepared_twin):
+    window.library.refresh(select=TWIN)
+    window.show_page("record")
+    with qtbot.waitSignal(window.importer.imported, timeout=60_000) as imported:
+        window.record.add_video(shared_file(FILE_CAMERA))
+    assert imported.args == [TWIN]
+    project = open_project(TWIN)
+    assert len(project.manifest.footage) == 2 and project.manifest.status == "prepared"

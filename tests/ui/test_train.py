@@ -1,11 +1,12 @@
-"""The train page on a real prepared twin: a tiny real run (draft preset, 3 steps, CPU) with
-pause and resume, progress, curves and samples; resuming after the app restarts."""
+"""The train page on a real prepared twin: tiny real runs (draft preset, a few steps, CPU) quit,
+resumed after a restart, paused and resumed, with progress, curves and samples."""
 
 import pytest
 from PySide6.QtCore import Qt
 
 from desktop_twin.store import open_project
-from tests.ui.conftest import TWIN
+from tests.conftest import shared_file
+from tests.ui.conftest import FILE_CAMERA, TWIN
 
 STEPS = 24  # enough that a pause or a quit lands mid-run; only the last step is evaluated
 RUN_MS = 120_000  # a run's first step includes starting a process that loads torch
@@ -19,6 +20,7 @@ def train_page(qtbot, window, prepared_twin):
     page.preset.setCurrentIndex(page.preset.findData("draft"))
     page.device.setCurrentIndex(page.device.findData("cpu"))
     page.steps.setValue(STEPS)
+    page.speech.setChecked(False)  # (learning to speak after the renderer is the core's; it adds a minute under load)
     return page
 
 
@@ -63,6 +65,7 @@ def test_quit_mid_run_then_resume_after_restart_pause_and_finish(qtbot, window, 
     longest = heartbeat.stop()
     qtbot.waitUntil(lambda: page.state == "idle", timeout=10_000)
     assert page.outcome.stopped == "finished" and page.outcome.step == STEPS and "psnr" in page.outcome.held_out
+    assert page.outcome.speech is None  # as asked
     assert sum("Resuming from step" in (u.message or "") for u in updates) >= 1
     assert [u.step for u in updates if u.step] == list(range(1, STEPS + 1))  # no step run twice or skipped
     assert f"Step {STEPS} of {STEPS}" in page.progress.format() and page.device_label.text() == "Training on CPU"
@@ -75,9 +78,18 @@ def test_quit_mid_run_then_resume_after_restart_pause_and_finish(qtbot, window, 
     # a wall-clock bound fails on a loaded machine without saying anything about the code.
 
 
-def test_a_twin_without_prepared_footage_cannot_train(qtbot, window):
+def test_a_twin_without_prepared_footage_cannot_train_until_it_is_prepared(qtbot, window):
+    from desktop_twin.capture.footage import import_footage
     from desktop_twin.store import create_project
 
     create_project("Ann")
     window.library.refresh(select="Ann")
-    assert not window.train.start_button.isEnabled() and "no prepared footage" in window.train.status.text()
+    page = window.train
+    assert not page.start_button.isEnabled() and "no footage yet" in page.status.text()
+    import_footage(open_project("Ann"), shared_file(FILE_CAMERA))  # as a recording cut short by a quit leaves it
+    window.context.selection.reload()
+    assert not page.start_button.isEnabled() and page.prepare_button.isVisibleTo(page)
+    with qtbot.waitSignal(window.importer.imported, timeout=60_000):
+        qtbot.mouseClick(page.prepare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=10_000)
+    assert not page.prepare_button.isVisibleTo(page) and "ready to train" in page.status.text()

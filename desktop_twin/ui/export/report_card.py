@@ -23,6 +23,7 @@ METRICS = {
     "mouth_landmark_error_px": ("Mouth landmark error (px)", "{:.2f}", "lower"),
 }
 CANDIDATES = {"twin": "Twin", "mean_frame": "Mean frame", "nearest_landmarks": "Nearest frame"}
+ARROWS = {"higher": "↑", "lower": "↓"}  # which way is better
 CANDIDATE_HELP = {
     "twin": "The twin, driven by each held-out frame's own landmarks",
     "mean_frame": "The mean of the training frames: a twin that does not beat it has learnt nothing",
@@ -53,10 +54,12 @@ class ReportCard(QWidget):
         self.source = QLabel("Not measured yet. Measure scores the twin on footage it never trained on.")
         self.source.setWordWrap(True)
         self.source.setAccessibleName("About these figures")
-        self.table = QTableWidget(len(METRICS), len(CANDIDATES) + 1)
+        self.table = QTableWidget(len(METRICS), len(CANDIDATES))
         self.table.setAccessibleName("Report card")
-        self.table.setHorizontalHeaderLabels([*CANDIDATES.values(), "Better"])
-        self.table.setVerticalHeaderLabels([label for label, _, _ in METRICS.values()])
+        self.table.setHorizontalHeaderLabels(list(CANDIDATES.values()))
+        self.table.setVerticalHeaderLabels([f"{label} {ARROWS[better]}" for label, _, better in METRICS.values()])
+        for row, (_, _, better) in enumerate(METRICS.values()):
+            self.table.verticalHeaderItem(row).setToolTip(f"{better} is better")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -76,11 +79,10 @@ class ReportCard(QWidget):
         step = f" at step {scores['step']}" if scores.get("step") is not None else ""
         self.source.setText(f"{twin_name}{step}, on {scores['frames']} held-out frames "
                             f"({scores['image_size']} px) it never trained on, beside two baselines.")
-        for row, (key, (_, number, better)) in enumerate(METRICS.items()):
+        for row, (key, (_, number, _better)) in enumerate(METRICS.items()):
             for column, candidate in enumerate(CANDIDATES):
                 value = scores.get(candidate, {}).get(key)
                 self.table.setItem(row, column, QTableWidgetItem("–" if value is None else number.format(value)))
-            self.table.setItem(row, len(CANDIDATES), QTableWidgetItem(better))
 
     def markdown(self) -> str:
         lines = [f"# Report card: {self.twin_name}", "", self.source.text(), "",

@@ -40,8 +40,8 @@ def unused_name(wanted: str) -> str:
 
 
 class TwinImporter(QObject):
-    started = Signal(str)  # the new twin's name: it is on disk, its footage on the way
-    imported = Signal(str)  # the twin's name: ready for its next step
+    created = Signal(str)  # a new twin from an import: it is on disk (its footage may be on the way)
+    imported = Signal(str)  # the twin's name: its footage is prepared, or its .twin file added
 
     def __init__(self, context: AppContext):
         super().__init__()
@@ -62,7 +62,7 @@ class TwinImporter(QObject):
                             "importing the video", project.name, "importing")
         copy.result.connect(lambda _entry, name=project.name: self._prepare(name))
         self.context.pool.start(copy, describe_fraction)
-        self.started.emit(project.name)
+        self.created.emit(project.name)
         return project.name
 
     def add_video(self, name: str, video: Path) -> None:
@@ -71,7 +71,6 @@ class TwinImporter(QObject):
                             name, "importing")
         copy.result.connect(lambda _entry: self._prepare(name))
         self.context.pool.start(copy, describe_fraction)
-        self.started.emit(name)
 
     def prepare(self, name: str) -> ProcessWorker:
         return self._prepare(name)
@@ -81,12 +80,12 @@ class TwinImporter(QObject):
         worker = ProcessWorker("prepare", (str(project.path),), "preparing the footage", name, "preparing")
         worker.result.connect(lambda _warnings, n=name: self.imported.emit(n))
         self.context.pool.start(worker, describe_fraction)
-        self.started.emit(name)
         return worker
 
     def import_twin_file(self, path: Path) -> None:
         worker = ThreadWorker(lambda emit, cancel: _add_twin_file(Path(path)), "importing the .twin file",
                               activity="importing")
+        worker.result.connect(self.created.emit)
         worker.result.connect(self.imported.emit)
         self.context.pool.start(worker)
 

@@ -40,8 +40,8 @@ class LibraryPage(QWidget):
         context.pool.activity_progress.connect(self._on_progress)
         context.selection.changed.connect(lambda _p: self._show_selection())
         context.bundles.ready.connect(lambda _name, _path: self.refresh())
-        importer.started.connect(lambda name: self.refresh(select=name))
-        importer.imported.connect(lambda name: self.refresh(select=name))
+        importer.created.connect(lambda name: self.refresh(select=name))
+        importer.imported.connect(self._on_imported)
         self.refresh(select=context.settings.twin or None)
 
     def _build(self) -> None:
@@ -142,6 +142,11 @@ class LibraryPage(QWidget):
         if activities != self._activities:  # a twin started or ended a job: its status may have moved
             self._activities = activities
             self.refresh()
+
+    def _on_imported(self, name: str) -> None:
+        self.refresh()
+        if name == self.context.selection.name:
+            self.context.selection.reload()  # its footage is prepared now: the other pages follow
 
     def _on_progress(self, name: str, activity: str, fraction) -> None:
         if name in self.cards:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 from desktop_twin.errors import UserError
 from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.devices import CameraPicker
+from desktop_twin.ui.images import bgr_image
 from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.widgets.image_view import ImageView
@@ -204,7 +205,7 @@ class PreviewPage(QWidget):
     def snapshot(self, path: Path) -> Path:
         """Save the twin's latest frame, full size, as PNG."""
         path = Path(path).with_suffix(".png")
-        if self.last_frame is None or not self.last_frame.twin.save(str(path), "PNG"):
+        if self.last_frame is None or not bgr_image(self.last_frame.twin_bgr).save(str(path), "PNG"):
             raise UserError(f"Could not save the snapshot to {path}.")
         self.context.settings.last_folder = str(path.parent)
         self.message.emit(f"Saved {path.name}.")

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtGui import QImage
 
 from desktop_twin.errors import UserError
@@ -28,7 +29,8 @@ POLL_SECONDS = 0.05
 @dataclass(frozen=True)
 class PreviewFrame:
     driver: QImage  # shrunk for display
-    twin: QImage  # full size: a snapshot saves it
+    twin: QImage  # shrunk for display
+    twin_bgr: np.ndarray  # full size: a snapshot saves it
     fps: float
     latency_ms: float  # the median time to make one twin frame, from the driver frame
     providers: dict[str, str]
@@ -60,7 +62,8 @@ def run_preview(twin_file: Path, source: str, control: PreviewControl, emit, can
             return  # the page is still showing the last one: this one is dropped
         control.frame_wanted.clear()
         stats = live.stats
-        emit(PreviewFrame(bgr_image(live.driver_bgr, PREVIEW_WIDTH), bgr_image(live.twin_bgr), stats.fps,
+        emit(PreviewFrame(bgr_image(live.driver_bgr, PREVIEW_WIDTH), bgr_image(live.twin_bgr, PREVIEW_WIDTH),
+                          live.twin_bgr, stats.fps,
                           stats.stage_ms.get("total", 0.0), dict(stats.providers), stats.face_found,
                           stats.calibrated, stats.frames, stats.dropped_frames))
 

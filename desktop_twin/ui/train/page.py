@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
 
 from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.images import rgb_image
+from desktop_twin.ui.library.imports import TwinImporter
 from desktop_twin.ui.process_jobs import TrainOutcome, TrainUpdate
 from desktop_twin.ui.twins import can_train
 from desktop_twin.ui.widgets.curve_plot import CurvePlot
@@ -26,9 +27,10 @@ class TrainPage(QWidget):
     trained = Signal(str)  # the twin's name: a run ended with a model saved
     message = Signal(str)
 
-    def __init__(self, context: AppContext, parent: QWidget | None = None):
+    def __init__(self, context: AppContext, importer: TwinImporter, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
+        self.importer = importer
         self.worker: ProcessWorker | None = None
         self.state = "idle"  # idle, running, pausing, paused, cancelling
         self.last_update: TrainUpdate | None = None
@@ -85,8 +87,11 @@ class TrainPage(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
         self.cancel_button.clicked.connect(self.cancel)
+        self.prepare_button = controls.button("Prepare the footage", "Prepare the twin's footage for training")
+        self.prepare_button.clicked.connect(self.prepare)
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.resume_button, self.cancel_button):
+        for button in (self.start_button, self.pause_button, self.resume_button, self.cancel_button,
+                       self.prepare_button):
             buttons.addWidget(button)
         buttons.addStretch()
 
@@ -98,8 +103,8 @@ class TrainPage(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Training status")
-        self.loss_plot = CurvePlot("Training loss")
-        self.quality_plot = CurvePlot("Held-out quality (PSNR)", " dB")
+        self.loss_plot = CurvePlot("Loss", accessible_name="Training loss curve")
+        self.quality_plot = CurvePlot("Held-out PSNR", " dB", "Held-out quality curve")
         self.samples = ImageView("Real frames (top) and the twin (bottom)",
                                  "Real frames above the twin's renderings appear at each evaluation.")
 
@@ -126,7 +131,7 @@ class TrainPage(QWidget):
         super().showEvent(event)
         if not self._devices_probed:
             self._devices_probed = True
-            worker = ProcessWorker("training_devices", (), "looking for a GPU")
+            worker = ProcessWorker("training_devices", (), "looking for a GPU", cancel_grace=0)
             worker.result.connect(self._on_devices)
             self.context.pool.start(worker)
         self._load_summary()
@@ -162,9 +167,11 @@ class TrainPage(QWidget):
             return
         if project is None:
             self.status.setText("Choose a twin in the Library first.")
+        elif project.manifest.status == "recorded":
+            self.status.setText(f"{project.name}'s footage is not prepared for training yet (or changed since): "
+                                "Prepare the footage, then train.")
         elif not can_train(project):
-            self.status.setText(f"{project.name} has no prepared footage yet: record or import a video first "
-                                "(preparing starts by itself).")
+            self.status.setText(f"{project.name} has no footage yet: record or import a video first.")
         elif (project.checkpoints_dir / "latest.pt").is_file():
             interrupted = self.context.settings.interrupted_training == project.name
             if interrupted:
@@ -188,6 +195,8 @@ class TrainPage(QWidget):
         self.pause_button.setEnabled(self.state == "running")
         self.resume_button.setEnabled(trainable and self.state == "paused")
         self.cancel_button.setEnabled(self.state in ("running", "paused"))
+        self.prepare_button.setVisible(project is not None and project.manifest.status == "recorded")
+        self.prepare_button.setEnabled(not busy_elsewhere)
         for widget in (self.preset, self.device, self.steps, self.minutes, self.speech, self.from_scratch):
             widget.setEnabled(self.state == "idle")
 
@@ -199,7 +208,8 @@ class TrainPage(QWidget):
         if not (project.checkpoints_dir / "latest.pt").is_file():
             return
         self._summary_for = project.name
-        worker = ProcessWorker("checkpoint_summary", (str(project.path),), "reading the last checkpoint")
+        worker = ProcessWorker("checkpoint_summary", (str(project.path),), "reading the last checkpoint",
+                               cancel_grace=0)
         worker.result.connect(lambda summary, name=project.name: self._on_summary(name, summary))
         self.context.pool.start(worker)
 
@@ -213,6 +223,14 @@ class TrainPage(QWidget):
         self.progress.setFormat(f"Step {summary['step']} of {summary['total_steps']} (checkpoint)")
 
     # -- actions ----------------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Prepare footage that was not (a recording cut short by quitting, say); the page follows."""
+        project = self.context.selection.project
+        if project is not None and project.manifest.status == "recorded":
+            worker = self.importer.prepare(project.name)
+            worker.finished.connect(self.context.selection.reload)
+            self.status.setText("Preparing the footage…")
 
     def start(self, from_scratch: bool | None = None) -> ProcessWorker | None:
         project = self.context.selection.project

@@ -12,12 +12,12 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 10, 22, 22
 
 
 class CurvePlot(QWidget):
-    def __init__(self, title: str, unit: str = "", parent: QWidget | None = None):
+    def __init__(self, title: str, unit: str = "", accessible_name: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.title = title
         self.unit = unit
         self.series: dict[str, list[tuple[float, float]]] = {}
-        self.setAccessibleName(title)
+        self.setAccessibleName(accessible_name or title)
         self.setMinimumSize(170, 130)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -94,7 +94,8 @@ class CurvePlot(QWidget):
         metrics = painter.fontMetrics()
         names = list(self.series)
         widths = [metrics.horizontalAdvance(n) + 26 for n in names]
-        x = area.right() - sum(widths[index:])
+        title_end = MARGIN_LEFT + metrics.horizontalAdvance(self.title) + 12
+        x = max(area.right() - sum(widths), title_end) + sum(widths[:index])
         y = MARGIN_TOP / 2
         painter.setPen(QPen(colour, 3))
         painter.drawLine(QPointF(x, y), QPointF(x + 14, y))
