@@ -28,6 +28,7 @@ def add_parsers(subparsers) -> None:
     pretrain.add_argument("--workers", type=int, default=0, help="data-loading processes (use several on a GPU)")
     pretrain.add_argument("--exclude", nargs="*", default=[], help="skip videos whose names contain these")
     pretrain.add_argument("--pack", type=Path, help="the pack file to build or reuse (default: beside --out)")
+    pretrain.add_argument("--init", type=Path, metavar="FILE", help="continue from an earlier base model")
     pretrain.set_defaults(run=run_pretrain)
 
     speech = subparsers.add_parser(
@@ -83,7 +84,7 @@ def run_pretrain(args) -> int:
         print(build_pack(args.data, pack, exclude=tuple(args.exclude), progress=print))
     with ProgressBar("Pretraining", unit="step") as bar:
         summary = pretrain(pack, args.out, args.steps, args.batch_size, minutes=args.minutes,
-                           workers=args.workers, progress=lambda step, _: bar.update(step, args.steps))
+                           workers=args.workers, init=args.init, progress=lambda step, _: bar.update(step, args.steps))
     print(f"Wrote {args.out}: {summary['steps']} steps in {summary['seconds'] / 60:.1f} min on {summary['device']}.")
     return 0
 

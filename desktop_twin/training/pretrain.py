@@ -5,6 +5,7 @@ renderer learns to draw whoever the reference shows, posed as the sketch says.
 Half the steps run at 128 px and half at 256 px, so one base serves every preset.
 """
 
+import itertools
 import os
 import time
 from collections.abc import Callable
@@ -16,11 +17,12 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset
 
 from desktop_twin.training.batches import BatchSampler, Clip
-from desktop_twin.training.checkpoints import save_checkpoint
+from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.pretrain_data import load_pack
 from desktop_twin.training.renderer import TwinRenderer, renderer_config
 from desktop_twin.training.schedule import learning_rate
+from desktop_twin.training.tensors import to_tensors
 
 SIZES = (128, 256)
 
@@ -37,26 +39,30 @@ class _Batches(IterableDataset):
         clips = [Clip(c, np.arange(len(c.jpegs))) for c in load_pack(self.pack)]
         samplers = [BatchSampler(clips, size, seed=seed + size) for size in SIZES]
         rng = np.random.default_rng(seed)
-        while True:
+        for number in itertools.count():
             size_index = int(rng.integers(len(SIZES)))
-            batch = samplers[size_index].batch(self.batch_size * (2 if SIZES[size_index] == 128 else 1))
+            batch = samplers[size_index].batch(self.batch_size * (2 if SIZES[size_index] == 128 else 1), number)
             yield {k: torch.from_numpy(v) for k, v in batch.items()}
 
 
 def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_rate_peak: float = 5e-4,
              minutes: float | None = None, workers: int = 0, preset: str = "standard",
-             progress: Callable[[int, dict], None] | None = None) -> dict:
+             init: Path | None = None, progress: Callable[[int, dict], None] | None = None) -> dict:
+    """Train the base renderer; init continues from an earlier base (its architecture, its weights)."""
     rank, world, device = _distributed_setup()
-    model = TwinRenderer(**renderer_config(preset)).to(device)
+    model, earlier = _start_model(init, preset)
+    model = model.to(device)
     trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate_peak, weight_decay=0.0)
-    loader = DataLoader(_Batches(pack, batch_size, seed=rank), batch_size=None, num_workers=workers,
-                        persistent_workers=workers > 0, prefetch_factor=4 if workers else None)
+    seed = rank + 100 * len(earlier)  # a continued run does not replay the batches of the runs before it
+    loader = DataLoader(_Batches(pack, batch_size, seed=seed), batch_size=None, num_workers=workers,
+                        persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
+                        pin_memory=device.type == "cuda")
     started, step, history = time.monotonic(), 0, []
     for step, batch in enumerate(loader, start=1):
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, steps, learning_rate_peak)
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+            group["lr"] = learning_rate(_schedule_step(step, steps, started, minutes), steps, learning_rate_peak)
+        batch = to_tensors(batch, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             fake = trained(batch["sketch"], batch["reference_image"], batch["reference_sketch"])
         losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
@@ -73,14 +79,34 @@ def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_r
         if step >= steps or out_of_time:
             break
     summary = {"steps": step, "seconds": time.monotonic() - started, "world_size": world,
-               "device": str(device), "history": history}
+               "device": str(device), "learning_rate_peak": learning_rate_peak, "batch_size": batch_size,
+               "history": history}
     if rank == 0:
         save_checkpoint(out, {"model_config": model.config,
                               "model_state": {k: v.cpu() for k, v in model.state_dict().items()},
-                              "pretrain": {k: v for k, v in summary.items()}})
+                              "pretrain": summary, "earlier_runs": earlier})
     if world > 1:
         dist.destroy_process_group()
     return summary
+
+
+def _schedule_step(step: int, steps: int, started: float, minutes: float | None) -> int:
+    """Where the schedule stands: by steps, or by the clock when a time limit will end the run first,
+    so the learning rate has decayed when the time is up."""
+    if minutes is None:
+        return step
+    return max(step, int((time.monotonic() - started) / (minutes * 60) * steps))
+
+
+def _start_model(init: Path | None, preset: str) -> tuple[TwinRenderer, list[dict]]:
+    """A fresh renderer, or an earlier base's, with the record of the runs that made it."""
+    if init is None:
+        return TwinRenderer(**renderer_config(preset)), []
+    earlier = load_checkpoint(init)
+    model = TwinRenderer(**earlier["model_config"])
+    model.load_state_dict(earlier["model_state"])
+    runs = earlier.get("earlier_runs", []) + [{k: v for k, v in earlier.get("pretrain", {}).items() if k != "history"}]
+    return model, runs
 
 
 def _distributed_setup() -> tuple[int, int, torch.device]:

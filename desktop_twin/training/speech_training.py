@@ -26,6 +26,7 @@ from desktop_twin.training.data import PreparedData
 from desktop_twin.training.motion_features import mel_row, speech_level
 from desktop_twin.training.motion_samples import ClipPart, build_samples, fit
 from desktop_twin.training.speech_clips import SpeechClip, cached_track_video, prepared_clips
+from desktop_twin.training.speech_timing import best_delay, delay_motion, delay_scores, validation_split
 
 CHECKPOINT = "audio_motion.pt"  # in a project's checkpoints folder
 PRETRAIN_STEPS = 1500
@@ -43,6 +44,7 @@ class SpeechTrainResult:
     seconds: float
     checkpoint: Path
     final_loss: float
+    delay_rows: int = 0  # mel rows (10 ms) the mouth moves after the sound it learnt from (speech_timing)
 
 
 # -- parts of clips to learn from ----------------------------------------------------------------
@@ -126,7 +128,8 @@ def load_base() -> tuple[AudioMotionNet, str]:
 def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, float], None] | None = None,
                            cancel: threading.Event | None = None, steps: int | None = None,
                            seed: int = 0) -> SpeechTrainResult:
-    """Fine-tune the base on the project's training frames; writes checkpoints/audio_motion.pt."""
+    """Fine-tune the base on the project's training frames, its timing measured on their last
+    seconds first (speech_timing); writes checkpoints/audio_motion.pt."""
     parts, _, reference = project_parts(project)
     frames = sum(len(p.frames) for p in parts)
     if frames < MIN_SPEECH_FRAMES:
@@ -135,18 +138,35 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
     model, base_sha256 = load_base()
     samples = build_samples(parts, model.config["frames_before"], model.config["frames_after"])
     total = steps or fine_tune_steps(len(samples))
+    split = validation_split(parts)
+    stages = 2 if split is not None else 1
     started = time.monotonic()
-    losses = fit(model, samples, total, FINE_TUNE_LEARNING_RATE, seed=seed, cancel=cancel,
-                 progress=(lambda step, loss: progress(step, total, loss)) if progress else None)
-    if cancel is not None and cancel.is_set():
-        raise UserError("Learning to speak was cancelled; the twin keeps what it had.")
+
+    def fit_stage(stage: int, trained: AudioMotionNet, trained_samples) -> list[float]:
+        report = (lambda step, loss: progress(stage * total + step, stages * total, loss)) if progress else None
+        losses = fit(trained, trained_samples, total, FINE_TUNE_LEARNING_RATE, seed=seed, cancel=cancel,
+                     progress=report)
+        if cancel is not None and cancel.is_set():
+            raise UserError("Learning to speak was cancelled; the twin keeps what it had.")
+        return losses
+
+    timing = {"delay_rows": 0}
+    if split is not None:
+        trial, _ = load_base()
+        fit_stage(0, trial, build_samples(split[0], trial.config["frames_before"], trial.config["frames_after"]))
+        scores = delay_scores(trial, split[1])
+        timing = {"delay_rows": best_delay(scores), "validation_frames": int(sum(len(p.frames) for p in split[1])),
+                  "validation_correlation": {str(d): round(c, 4) for d, c in scores.items()}}
+    losses = fit_stage(stages - 1, model, samples)
+    delay_motion(model, timing["delay_rows"])
     path = project.checkpoints_dir / CHECKPOINT
     level = float(np.median([-p.loudness_offset for p in parts]))
     save_checkpoint(path, {
         "kind": CHECKPOINT_KIND, **model_state(model), "reference_index": int(reference), "speech_level": level,
-        "train": {"frames": len(samples), "steps": total, "base_sha256": base_sha256},
+        "train": {"frames": len(samples), "steps": total, "base_sha256": base_sha256, "timing": timing},
     })
-    return SpeechTrainResult(total, len(samples), time.monotonic() - started, path, float(np.mean(losses[-50:])))
+    return SpeechTrainResult(total, len(samples), time.monotonic() - started, path, float(np.mean(losses[-50:])),
+                             timing["delay_rows"])
 
 
 def load_speech_checkpoint(project: TwinProject) -> dict:

@@ -18,7 +18,7 @@ from desktop_twin.capture.footage import file_sha256
 from desktop_twin.errors import UserError
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
-from desktop_twin.training.batches import BatchSampler, Clip, frame_sample, to_chw
+from desktop_twin.training.batches import BatchSampler, Clip, Prefetcher, frame_sample, to_chw
 from desktop_twin.training.baked_state import baked_from_state, baked_state
 from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
 from desktop_twin.training.data import PreparedData, sketch_at
@@ -28,7 +28,9 @@ from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import TrainPreset, get_preset
 from desktop_twin.training.schedule import learning_rate
 from desktop_twin.training.same_person import is_one_person
+from desktop_twin.training.speech_timing import delay_ms
 from desktop_twin.training.speech_training import fine_tune_audio_motion
+from desktop_twin.training.tensors import loader_threads, to_tensors
 from desktop_twin.training.renderer import BakedRenderer, TwinRenderer
 
 BASE_MODEL = "base_renderer.pt"
@@ -87,7 +89,11 @@ class TrainJob:
     def _train_renderer(self, report, cancel: threading.Event | None) -> TrainResult:
         data, clip, held_out = self._load_data()
         model, optimizer, state = self._model_and_optimizer(data, clip.reference, report)
-        sampler = BatchSampler([clip], self.preset.image_size, seed=self.seed + state["step"])
+        sampler = BatchSampler([clip], self.preset.image_size, seed=self.seed, with_reference=False)
+        with Prefetcher(sampler, first=state["step"], threads=loader_threads(self.device)) as batches:
+            return self._loop(model, optimizer, state, batches, data, held_out, report, cancel)
+
+    def _loop(self, model, optimizer, state, batches, data, held_out, report, cancel) -> TrainResult:
         started, start_step = time.monotonic(), state["step"]
         last_save = started
         while state["step"] < self.total_steps:
@@ -95,7 +101,7 @@ class TrainJob:
                 return self._finish(model, optimizer, state, "cancelled")
             if self.minutes is not None and time.monotonic() - started > self.minutes * 60:
                 return self._finish(model, optimizer, state, "time limit")
-            losses = self._step(model, optimizer, sampler, self._schedule_step(state["step"], started))
+            losses = self._step(model, optimizer, batches, self._schedule_step(state["step"], started))
             state["step"] += 1
             eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
             event = TrainProgress(state["step"], self.total_steps, losses, eta, device_name(self.device),
@@ -168,11 +174,11 @@ class TrainJob:
         elapsed = (time.monotonic() - started) / (self.minutes * 60)
         return max(step, int(elapsed * self.total_steps))
 
-    def _step(self, model, optimizer, sampler, step) -> dict[str, float]:
+    def _step(self, model, optimizer, batches: Prefetcher, step) -> dict[str, float]:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, self.total_steps, self.preset.learning_rate)
         while True:
-            batch = {k: torch.from_numpy(v).to(self.device) for k, v in sampler.batch(self.batch_size).items()}
+            batch = to_tensors(batches.next(self.batch_size), self.device)
             try:
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
                     fake = model(batch["sketch"])
@@ -225,9 +231,10 @@ class TrainJob:
         except UserError as error:
             report_message(report, f"The twin did not learn to speak: {error}")
             return None
-        report_message(report, f"Learnt to speak from {result.frames} frames in {result.seconds:.0f} s.")
+        timing = f", the mouth moving {delay_ms(result.delay_rows)} ms after the sound" if result.delay_rows else ""
+        report_message(report, f"Learnt to speak from {result.frames} frames in {result.seconds:.0f} s{timing}.")
         return {"steps": result.steps, "frames": result.frames, "seconds": round(result.seconds, 1),
-                "checkpoint": str(result.checkpoint)}
+                "delay_ms": delay_ms(result.delay_rows), "checkpoint": str(result.checkpoint)}
 
     @functools.cache
     def _base_sha256(self) -> str:

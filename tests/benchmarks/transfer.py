@@ -41,7 +41,7 @@ def prepared_twin():
 def curve(project, from_scratch: bool, steps: int, every: int, preset: str) -> list[dict]:
     for name in ("latest.pt", "best.pt"):
         (project.checkpoints_dir / name).unlink(missing_ok=True)
-    job = TrainJob(project, preset, "auto", steps=steps, from_scratch=from_scratch)
+    job = TrainJob(project, preset, "auto", steps=steps, from_scratch=from_scratch, speech=False)
     job.preset = dataclasses.replace(job.preset, eval_every=every, patience=10**6)
     points, started = [], time.monotonic()
 

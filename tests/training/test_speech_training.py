@@ -18,6 +18,8 @@ from desktop_twin.training.motion_features import (
     MOUTH_JAW_POINTS, eye_aspect_ratio, loudness_offset, mouth_offsets, mouth_opening, speech_level)
 from desktop_twin.training.motion_samples import build_samples, closed_in_silence, opening_change, silent_rows
 from desktop_twin.training.speech_clips import prepared_clips, track_video
+from desktop_twin.training.speech_timing import (
+    MAX_DELAY_ROWS, best_delay, delay_motion, delay_scores, validation_split)
 from desktop_twin.training.speech_training import (
     CHECKPOINT, clip_part, fine_tune_audio_motion, pretrain_audio_motion, project_parts)
 from desktop_twin.training.trainer import TrainJob
@@ -164,3 +166,31 @@ def test_fine_tuning_twice_from_the_same_seed_learns_the_same(project):
     b = load_checkpoint(first.checkpoint)["model_state"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert isinstance(AudioMotionNet(), torch.nn.Module)
+
+
+def test_a_delayed_motion_is_a_window_further_back_of_the_same_length(project):
+    project, _, _ = project
+    parts, _, _ = project_parts(project)
+    model = model_from_state(load_checkpoint(project.checkpoints_dir / CHECKPOINT))
+    before, after, window = model.config["frames_before"], model.config["frames_after"], model.window
+    delay_motion(model, 2)
+    assert model.window == window and model.config["frames_after"] == after - 2  # 20 ms less look-ahead
+    delayed = build_samples(parts, before + 2, after - 2)
+    plain = build_samples(parts, before, after)
+    indices = np.arange(len(plain))
+    assert np.array_equal(delayed.windows(indices), plain.windows(indices, shift=np.full(len(indices), -2)))
+
+
+def test_the_timing_is_scored_on_the_last_training_seconds_and_a_delay_kept_only_when_it_helps(project):
+    project, _, _ = project
+    parts, _, _ = project_parts(project)
+    assert validation_split(parts) is None  # 6 s of footage: too little to set seconds aside
+    fit_parts, validation = validation_split(parts, frames=40, min_fit=60)
+    assert sum(len(p.frames) for p in validation) == 40
+    assert validation[-1].frames.min() > fit_parts[-1].frames.max()  # the last seconds, unseen by the fit
+    model = model_from_state(load_checkpoint(project.checkpoints_dir / CHECKPOINT))
+    scores = delay_scores(model, validation)
+    assert sorted(scores) == list(range(MAX_DELAY_ROWS + 1)) and all(-1 <= s <= 1 for s in scores.values())
+    assert best_delay({0: 0.50, 1: 0.505, 2: 0.49}) == 0  # not worth it
+    assert best_delay({0: 0.50, 1: 0.55, 2: 0.60, 3: 0.58}) == 2
+    assert load_checkpoint(project.checkpoints_dir / CHECKPOINT)["train"]["timing"] == {"delay_rows": 0}

@@ -67,7 +67,8 @@ def test_quit_mid_run_then_resume_after_restart_pause_and_finish(qtbot, window, 
     assert page.outcome.stopped == "finished" and page.outcome.step == STEPS and "psnr" in page.outcome.held_out
     assert page.outcome.speech is None  # as asked
     assert sum("Resuming from step" in (u.message or "") for u in updates) >= 1
-    assert [u.step for u in updates if u.step] == list(range(1, STEPS + 1))  # no step run twice or skipped
+    steps = [u.step for u in updates if u.step]  # at most ten a second reach the page: some are left out
+    assert steps[0] == 1 and steps[-1] == STEPS and all(a < b for a, b in zip(steps, steps[1:]))  # none twice
     assert f"Step {STEPS} of {STEPS}" in page.progress.format() and page.device_label.text() == "Training on CPU"
     assert page.quality_plot.series["face"][-1][0] == STEPS and page.loss_plot.series["total"]
     assert page.samples.image is not None and page.samples.image.width() == 4 * 128

@@ -1,0 +1,80 @@
+"""The twin model on a GPU, in one session: prepare talking/t01, continue pretraining the bundled
+base, then fine-tune t01's twin (standard preset) from the new base and from scratch at equal steps.
+
+Run by device_twin_model.sh (see there). Writes into OUT: results.jsonl (every figure as it comes),
+base_renderer.pt (the continued base), t01_standard_base.pt and t01_standard_scratch.pt (the best
+checkpoints, for `desktop-twin evaluate` on the original footage at home).
+"""
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from desktop_twin.face.prepare import prepare_project
+from desktop_twin.resources import model_path
+from desktop_twin.store import data_root, open_project
+from desktop_twin.training.pretrain import pretrain
+from desktop_twin.training.trainer import BASE_MODEL
+from tests.benchmarks.transfer import curve
+
+TWIN = "transfer"
+
+
+def main() -> None:
+    carry, out = Path(sys.argv[1]), Path(sys.argv[2])
+    minutes, steps, every = float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    deadline = float(sys.argv[6]) if len(sys.argv) > 6 else float("inf")  # seconds the whole run may take
+    torch.backends.cudnn.benchmark = True
+    results = (out / "results.jsonl").open("a")
+
+    def record(**values) -> None:
+        print(json.dumps(values), flush=True)
+        results.write(json.dumps(values) + "\n")
+        results.flush()
+
+    started = time.monotonic()
+    project = prepared_t01(carry)
+    record(phase="prepare", seconds=round(time.monotonic() - started, 1), frames=project.manifest.prepared.frames)
+
+    if minutes > 0:
+        summary = pretrain(carry / "pack.npz", out / "base_renderer.pt", steps=int(minutes * 60 * 40),
+                           batch_size=32, learning_rate_peak=3e-4, minutes=minutes, workers=12,
+                           init=model_path(BASE_MODEL),
+                           progress=lambda step, h: step % 500 == 0 and record(phase="pretrain", **h))
+        record(phase="pretrain done", **{k: v for k, v in summary.items() if k != "history"})
+        shutil.copy(out / "base_renderer.pt", model_path(BASE_MODEL))  # fine-tuning starts from the new base
+
+    for start in ("base", "scratch"):
+        began = time.monotonic()
+        if start == "scratch":  # the same steps, unless they would not end in time: then as many as fit
+            rate = steps / seconds_per_run
+            fitting = int((deadline - (began - started) - 20) * rate) // every * every
+            if fitting < steps:
+                record(phase="warning", message=f"scratch runs {fitting} steps, not {steps}: out of time")
+                steps = max(fitting, every)
+        points = curve(project, start == "scratch", steps, every, "standard")
+        seconds_per_run = time.monotonic() - began
+        record(phase="transfer", start=start, seconds=round(time.monotonic() - began, 1), points=points)
+        shutil.copy(project.checkpoints_dir / "best.pt", out / f"t01_standard_{start}.pt")
+
+
+def prepared_t01(carry: Path):
+    """t01 as a twin project, prepared here by the product's own pipeline."""
+    folder = data_root() / TWIN
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "footage").mkdir(parents=True)
+    manifest = json.loads((carry / "t01_manifest.json").read_text())
+    manifest.pop("prepared", None)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    shutil.copy(carry / "t01.mp4", folder / "footage" / manifest["footage"][0]["file"])
+    project = open_project(TWIN)
+    prepare_project(project)
+    return open_project(TWIN)
+
+
+if __name__ == "__main__":
+    main()

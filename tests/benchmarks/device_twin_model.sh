@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One GPU session for the twin model (issue 3), run on the GPU machine from the repository's root:
+#   tests/benchmarks/device_twin_model.sh CARRY OUT PRETRAIN_MINUTES STEPS EVERY
+# CARRY holds: pack.npz (pretraining pack, talking/t01 excluded), t01.mp4 and t01_manifest.json
+# (the footage and its project manifest), wheels/ (pydantic and platformdirs, which that machine
+# lacks). That machine has no PyAV either: a stand-in shows every file without a sound track,
+# which the renderer never needed.
+set -euo pipefail
+carry=$1; out=$2
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$carry"/wheels/*.whl
+mkdir -p /tmp/shim/av
+cat > /tmp/shim/av/__init__.py <<'PY'
+class FFmpegError(Exception):
+    pass
+
+
+class _Silent:  # a container with no audio stream
+    class streams:
+        audio = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def open(*args, **kwargs):
+    return _Silent()
+PY
+export PYTHONPATH="$PWD:/tmp/site:/tmp/shim" PYTHONUNBUFFERED=1 DESKTOP_TWIN_HOME=/tmp/twins
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+python3 tests/benchmarks/device_twin_model.py "$@"
