@@ -150,13 +150,7 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
             raise UserError("Learning to speak was cancelled; the twin keeps what it had.")
         return losses
 
-    timing = {"delay_rows": 0}
-    if split is not None:
-        trial, _ = load_base()
-        fit_stage(0, trial, build_samples(split[0], trial.config["frames_before"], trial.config["frames_after"]))
-        scores = delay_scores(trial, split[1])
-        timing = {"delay_rows": best_delay(scores), "validation_frames": int(sum(len(p.frames) for p in split[1])),
-                  "validation_correlation": {str(d): round(c, 4) for d, c in scores.items()}}
+    timing = _measured_timing(split, lambda trial, trial_samples: fit_stage(0, trial, trial_samples))
     losses = fit_stage(stages - 1, model, samples)
     delay_motion(model, timing["delay_rows"])
     path = project.checkpoints_dir / CHECKPOINT
@@ -167,6 +161,18 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
     })
     return SpeechTrainResult(total, len(samples), time.monotonic() - started, path, float(np.mean(losses[-50:])),
                              timing["delay_rows"])
+
+
+def _measured_timing(split, fit_trial) -> dict:
+    """The delay to show the motion with (speech_timing), from a trial model fitted on split[0] and
+    scored on split[1]; none without a split."""
+    if split is None:
+        return {"delay_rows": 0}
+    trial, _ = load_base()
+    fit_trial(trial, build_samples(split[0], trial.config["frames_before"], trial.config["frames_after"]))
+    scores = delay_scores(trial, split[1])
+    return {"delay_rows": best_delay(scores), "validation_frames": int(sum(len(p.frames) for p in split[1])),
+            "validation_correlation": {str(d): round(c, 4) for d, c in scores.items()}}
 
 
 def load_speech_checkpoint(project: TwinProject) -> dict:

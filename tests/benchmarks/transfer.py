@@ -38,11 +38,14 @@ def prepared_twin():
     return open_project("transfer")
 
 
-def curve(project, from_scratch: bool, steps: int, every: int, preset: str) -> list[dict]:
+def curve(project, from_scratch: bool, steps: int, every: int, preset: str,
+          learning_rate: float | None = None) -> list[dict]:
     for name in ("latest.pt", "best.pt"):
         (project.checkpoints_dir / name).unlink(missing_ok=True)
     job = TrainJob(project, preset, "auto", steps=steps, from_scratch=from_scratch, speech=False)
     job.preset = dataclasses.replace(job.preset, eval_every=every, patience=10**6)
+    if learning_rate is not None:
+        job.preset = dataclasses.replace(job.preset, learning_rate=learning_rate)
     points, started = [], time.monotonic()
 
     def on_progress(event):
@@ -76,6 +79,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=150)
     parser.add_argument("--preset", default="draft")
     parser.add_argument("--baselines-only", action="store_true")
+    parser.add_argument("--learning-rate", type=float, help="instead of the preset's peak learning rate")
     parser.add_argument("--starts", nargs="+", default=["base", "scratch"], choices=["base", "scratch"])
     args = parser.parse_args()
     project = prepared_twin()
@@ -83,7 +87,7 @@ def main() -> None:
     if args.baselines_only:
         return
     for start in args.starts:
-        curve(project, start == "scratch", args.steps, args.every, args.preset)
+        curve(project, start == "scratch", args.steps, args.every, args.preset, args.learning_rate)
 
 
 if __name__ == "__main__":

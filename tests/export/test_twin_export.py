@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from desktop_twin.capture.consent import CONSENT_CLIP, CONSENT_FOLDER, CONSENT_RECORD, ConsentRecord
-from desktop_twin.capture.footage import file_sha256, import_footage
+from desktop_twin.capture.footage import file_sha256
 from desktop_twin.cli import export_command
 from desktop_twin.errors import UserError
 from desktop_twin.export import onnx_export
@@ -21,7 +21,6 @@ from desktop_twin.export.onnx_export import PARITY_TOLERANCE, export_renderer
 from desktop_twin.export.twin_export import (
     PARITY_KEY, compose, downscaled, export_twin, load_trained_twin, parity_sketches)
 from desktop_twin.face.align import STABLE_POINTS
-from desktop_twin.face.prepare import prepare_project
 from desktop_twin.resources import model_path
 from desktop_twin.store import create_project
 from desktop_twin.store.atomic import atomic_write_json
@@ -29,10 +28,9 @@ from desktop_twin.training.baked_state import baked_from_state
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.data import PreparedData
 from desktop_twin.training.renderer import ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT
-from desktop_twin.training.trainer import BASE_MODEL, TrainJob
-from tests.conftest import shared_file
+from desktop_twin.training.trainer import BASE_MODEL
+from tests.twins import trained_twin
 
-CLIP = "talking/t05_man_in_suit_6s.mp4"
 TRAIN_STEPS = 3
 
 
@@ -49,15 +47,8 @@ def add_consent(project) -> ConsentRecord:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    video = shared_file(CLIP)
     root = tmp_path_factory.mktemp("twins")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DESKTOP_TWIN_HOME", str(root))
-        project = create_project("suit")
-        import_footage(project, video)
-        prepare_project(project)
-        TrainJob(project, "draft", "cpu", steps=TRAIN_STEPS).run()
-    return project, root
+    return trained_twin(root, steps=TRAIN_STEPS, device="cpu"), root
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 
 from desktop_twin.capture.footage import iterate_frames, probe_video
 from desktop_twin.face.tracker import FaceTracker
-from tests.conftest import shared_file
+from tests.twins import SHORT_CLIP, trained_twin
 
-TWIN_CLIP = "talking/t05_man_in_suit_6s.mp4"  # the twin's own person
+TWIN_CLIP = SHORT_CLIP  # the twin's own person
 OTHER_PERSON_CLIP = "talking/t07_grid_speaker_a_3s.mpg"  # 3 s of someone else speaking, with audio
 EXPRESSIVE_DRIVER = "driving/d03_expressive_woman_13s.mp4"  # someone else, strong expressions
 TRAIN_STEPS = 3
@@ -21,20 +21,7 @@ TRAIN_STEPS = 3
 
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory):
-    from desktop_twin.capture.footage import import_footage
-    from desktop_twin.face.prepare import prepare_project
-    from desktop_twin.store import create_project
-    from desktop_twin.training.trainer import TrainJob
-
-    video = shared_file(TWIN_CLIP)
-    root = tmp_path_factory.mktemp("twins")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DESKTOP_TWIN_HOME", str(root))
-        project = create_project("suit")
-        import_footage(project, video)
-        prepare_project(project)
-        TrainJob(project, "draft", "cpu", steps=TRAIN_STEPS).run()
-    return project
+    return trained_twin(tmp_path_factory.mktemp("twins"), steps=TRAIN_STEPS, device="cpu")
 
 
 @pytest.fixture(scope="session")

@@ -4,20 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from desktop_twin.capture.footage import import_footage
-from desktop_twin.face.prepare import prepare_project
-from desktop_twin.store import create_project
 from desktop_twin.training.batches import MOUTH_WEIGHT, BatchSampler, Clip, Prefetcher, loss_weights
 from desktop_twin.training.data import PreparedData
 from desktop_twin.training.tensors import to_tensors
-from tests.conftest import shared_file
+from tests.twins import prepared_twin
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    project = create_project("suit", tmp_path_factory.mktemp("twins"))
-    import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))
-    prepare_project(project)
+    project = prepared_twin(tmp_path_factory.mktemp("twins"))
     data = PreparedData.load(project.prepared_dir)
     train, _ = data.held_out_split()
     return Clip(data, train, data.reference_index(train))

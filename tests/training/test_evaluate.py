@@ -8,17 +8,15 @@ import cv2
 import numpy as np
 import pytest
 
-from desktop_twin.capture.footage import import_footage
 from desktop_twin.cli import evaluate_command
 from desktop_twin.errors import UserError
 from desktop_twin.face.align import STABLE_TEMPLATE
-from desktop_twin.face.prepare import prepare_project
 from desktop_twin.store import create_project
 from desktop_twin.training.data import PreparedData
 from desktop_twin.training.evaluate import HELD_OUT, METRICS, evaluate_twin, identity_chip_box
 from desktop_twin.training.identity import CHIP_EYES, SAME_PERSON_THRESHOLD
-from desktop_twin.training.trainer import TrainJob
 from tests.conftest import shared_file
+from tests.twins import trained_twin
 
 CLIP = "talking/t05_man_in_suit_6s.mp4"
 TRAIN_STEPS = 3
@@ -27,15 +25,8 @@ TRAIN_STEPS = 3
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A twin of a 6 s clip, prepared and trained from scratch for a few steps (a poor renderer)."""
-    video = shared_file(CLIP)
     root = tmp_path_factory.mktemp("twins")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DESKTOP_TWIN_HOME", str(root))
-        project = create_project("suit")
-        import_footage(project, video)
-        prepare_project(project)
-        TrainJob(project, "draft", steps=TRAIN_STEPS, from_scratch=True).run()
-    return project, root
+    return trained_twin(root, steps=TRAIN_STEPS, from_scratch=True), root
 
 
 @pytest.fixture(scope="module")

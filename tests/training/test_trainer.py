@@ -7,22 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from desktop_twin.capture.footage import import_footage
 from desktop_twin.errors import UserError
-from desktop_twin.face.prepare import prepare_project
 from desktop_twin.store import create_project
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.data import PreparedData
 from desktop_twin.training.trainer import TrainJob
-from tests.conftest import shared_file
+from tests.twins import prepared_twin
 
 
 def prepared(root, name, *clips):
-    project = create_project(name, root)
-    for clip in clips:
-        import_footage(project, shared_file(clip))
-    prepare_project(project)
-    return project
+    return prepared_twin(root, name, clips)
 
 
 @pytest.fixture(scope="module")
