@@ -61,6 +61,6 @@ def delay_motion(model: AudioMotionNet, delay: int) -> None:
     model.config["frames_after"] -= delay
 
 
-
 def delay_ms(rows: int) -> int:
+    """A delay in mel rows, in milliseconds."""
     return round(rows * MEL_HOP_SECONDS * 1000)

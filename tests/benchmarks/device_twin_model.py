@@ -4,6 +4,9 @@ base, then fine-tune t01's twin (standard preset) from the new base and from scr
 Run by device_twin_model.sh (see there). Writes into OUT: results.jsonl (every figure as it comes),
 base_renderer.pt (the continued base), t01_standard_base.pt and t01_standard_scratch.pt (the best
 checkpoints, for `desktop-twin evaluate` on the original footage at home).
+
+It replaces resources/models/base_renderer.pt in the tree it runs in, so the trainer starts
+from the new base: run it in a throwaway copy (the GPU machine's), never in a checkout.
 """
 
 import json

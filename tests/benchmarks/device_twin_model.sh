@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # One GPU session for the twin model (issue 3), run on the GPU machine from the repository's root:
-#   tests/benchmarks/device_twin_model.sh CARRY OUT PRETRAIN_MINUTES STEPS EVERY
-# CARRY holds: pack.npz (pretraining pack, talking/t01 excluded), t01.mp4 and t01_manifest.json
-# (the footage and its project manifest), wheels/ (pydantic and platformdirs, which that machine
-# lacks). That machine has no PyAV either: a stand-in shows every file without a sound track,
-# which the renderer never needed.
+#   tests/benchmarks/device_twin_model.sh CARRY OUT PRETRAIN_MINUTES STEPS EVERY [DEADLINE_SECONDS]
+# CARRY holds: pack.npz (a pretraining pack from training/pack_builder.py with talking/t01
+# excluded; the one used kept every other crop, re-encoded as WebP, to fit the transfer limit),
+# t01.mp4 and t01_manifest.json (the footage and its project manifest), and wheels/ (pydantic and
+# platformdirs, which that machine lacks). It has no PyAV either: a stand-in shows every file
+# without a sound track, which the renderer never needed. The run replaces the bundled base in
+# the tree it runs in: run it only in a throwaway copy, as the GPU machine's is.
 set -euo pipefail
 carry=$1; out=$2
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$carry"/wheels/*.whl
