@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop_twin.store import open_project
+from desktop_twin.ui.app import close_on_termination_signals
 from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.main_window import MainWindow
 from desktop_twin.ui.settings import AppSettings
@@ -45,7 +46,9 @@ def main(argv: list[str]) -> int:
     window.library.message.connect(lambda text: report("message", text=text))
     QTimer.singleShot(800, ready)
     QTimer.singleShot(LIFETIME_MS, lambda: (report("timeout"), window.close()))
+    restore_signals = close_on_termination_signals(window.close)  # the test ends it with SIGTERM
     code = app.exec()
+    restore_signals()
     context.shutdown()
     return code
 
