@@ -72,6 +72,14 @@ def evaluate_lipsync(project, model=None) -> dict:
     """The project's fine-tuned audio-to-motion model (or `model`) and both baselines on its held-out
     frames: each held-out footage part's own audio (loudness-normalised on its own, as a file would be)
     drives the twin's neutral face; the real frames' landmarks are the answer."""
+    real, candidates, seconds = held_out_mouths(project, model)
+    return {"frames": len(real), "seconds": seconds,
+            **{name: lipsync_scores(landmarks, real) for name, landmarks in candidates.items()}}
+
+
+def held_out_mouths(project, model=None) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
+    """The held-out frames' real landmarks, each candidate's (model, neutral, loudness) posed
+    landmarks for them, and how many seconds they span."""
     from desktop_twin.training.audio_motion import model_from_state
     from desktop_twin.training.motion_samples import build_samples, predict
     from desktop_twin.training.speech_training import load_speech_checkpoint, project_parts
@@ -86,13 +94,13 @@ def evaluate_lipsync(project, model=None) -> dict:
     real = np.concatenate([p.clip.landmarks[p.frames] for p in held_parts])[:len(held)]
     loudness = LoudnessBaseline(parts_loudness(train_parts), np.concatenate(
         [p.clip.landmarks[p.frames] for p in train_parts]), neutral)
-    candidates = {
+    offsets = {
         "model": predict(model, held.windows(np.arange(len(held)))),
         "neutral": np.zeros_like(held.offsets),
         "loudness": loudness.offsets(parts_loudness(held_parts)),
     }
-    return {"frames": len(held), "seconds": round(len(held) / project_fps(held_parts), 2),
-            **{name: lipsync_scores(posed(neutral, offsets), real) for name, offsets in candidates.items()}}
+    seconds = round(len(held) / project_fps(held_parts), 2)
+    return real, {name: posed(neutral, o) for name, o in offsets.items()}, seconds
 
 
 def parts_loudness(parts) -> np.ndarray:

@@ -10,6 +10,9 @@ opening with the real one over time, for the fine-tuned model, the base before f
 two baselines: the neutral face (no motion) and the mouth moved by the sound's loudness alone.
 Prints JSON lines and a table.
 
+With --plot FILE: draws the mouth's opening over the held-out seconds, real against the model and
+the loudness baseline (a chart shows lip sync without showing the person).
+
 With --render DIR: exports the twin to DIR/lipsync.twin and renders it speaking the held-out
 seconds' sound and a LibriSpeech utterance (someone else's voice) into DIR, with a few frames as PNG.
 The live microphone's latency is measured by tests/runtime/test_live_speech.py (run it with -s).
@@ -30,7 +33,8 @@ from desktop_twin.capture.audio import SAMPLE_RATE, read_audio
 from desktop_twin.capture.footage import import_footage
 from desktop_twin.face.prepare import prepare_project
 from desktop_twin.store import create_project, list_projects, open_project
-from desktop_twin.training.lipsync import evaluate_lipsync
+from desktop_twin.training.lipsync import evaluate_lipsync, held_out_mouths
+from desktop_twin.training.motion_features import mouth_opening
 from desktop_twin.training.speech_training import load_base
 from desktop_twin.training.trainer import TrainJob
 
@@ -62,6 +66,39 @@ def figures(project) -> dict:
     before = evaluate_lipsync(project, base.eval())
     return {"frames": tuned["frames"], "seconds": tuned["seconds"], "fine-tuned": tuned["model"],
             "base (no fine-tuning)": before["model"], "neutral": tuned["neutral"], "loudness": tuned["loudness"]}
+
+
+PLOT_SIZE = (1200, 360)  # width, height in pixels
+PLOT_MARGIN = 50
+PLOT_COLOURS = {"real": (40, 40, 40), "model": (200, 90, 20), "loudness": (40, 150, 240)}  # BGR
+
+
+def plot_openings(project, path: Path) -> Path:
+    """The inner-lip gap over the held-out seconds: the real mouth, the model's and loudness's."""
+    real, candidates, seconds = held_out_mouths(project)
+    series = {"real": mouth_opening(real), "model": mouth_opening(candidates["model"]),
+              "loudness": mouth_opening(candidates["loudness"])}
+    width, height = PLOT_SIZE
+    image = np.full((height, width, 3), 255, np.uint8)
+    low = min(float(v.min()) for v in series.values())
+    high = max(float(v.max()) for v in series.values())
+    inner_w, inner_h = width - 2 * PLOT_MARGIN, height - 2 * PLOT_MARGIN
+    cv2.rectangle(image, (PLOT_MARGIN, PLOT_MARGIN), (width - PLOT_MARGIN, height - PLOT_MARGIN), (200, 200, 200), 1)
+    for second in range(int(seconds) + 1):
+        x = PLOT_MARGIN + round(second / seconds * inner_w)
+        cv2.putText(image, f"{second}s", (x - 8, height - PLOT_MARGIN + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                    (90, 90, 90), 1, cv2.LINE_AA)
+    for index, (name, values) in enumerate(series.items()):
+        xs = PLOT_MARGIN + np.arange(len(values)) / max(len(values) - 1, 1) * inner_w
+        ys = height - PLOT_MARGIN - (values - low) / max(high - low, 1e-9) * inner_h
+        points = np.round(np.stack([xs, ys], axis=1)).astype(np.int32)
+        cv2.polylines(image, [points], False, PLOT_COLOURS[name], 2 if name == "real" else 1, cv2.LINE_AA)
+        cv2.putText(image, name, (PLOT_MARGIN + 10 + 110 * index, PLOT_MARGIN - 15), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.6, PLOT_COLOURS[name], 2, cv2.LINE_AA)
+    cv2.putText(image, "mouth opening (inner-lip gap / eye distance), t01's held-out 15 s",
+                (PLOT_MARGIN + 350, PLOT_MARGIN - 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (90, 90, 90), 1, cv2.LINE_AA)
+    cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return path
 
 
 def print_table(result: dict) -> None:
@@ -107,11 +144,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renderer-steps", type=int, default=300)
     parser.add_argument("--render", type=Path, metavar="DIR")
+    parser.add_argument("--plot", type=Path, metavar="FILE")
     args = parser.parse_args()
     project = trained_twin(args.renderer_steps)
     result = figures(project)
     print(json.dumps(result))
     print_table(result)
+    if args.plot is not None:
+        print(json.dumps({"plot": str(plot_openings(project, args.plot))}))
     if args.render is not None:
         render_samples(project, args.render)
 
