@@ -1,6 +1,5 @@
 """The work behind `desktop-twin record`: devices, the guided session, the footage it adds."""
 
-import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from desktop_twin.capture.microphones import Microphone, find_microphone, list_m
 from desktop_twin.capture.prompts import load_script
 from desktop_twin.capture.session import GuidedSession, SessionResult
 from desktop_twin.capture.terminal_guide import JsonLinesGuide, TerminalGuide
+from desktop_twin.cli.stopping import stop_cleanly_on_signals
 from desktop_twin.errors import UserError
 from desktop_twin.store import open_project
 
@@ -40,12 +40,9 @@ def record(name: str, camera_source: str, microphone: str | None, seconds: float
 
 
 def run_interruptible(session: GuidedSession, on_event) -> SessionResult:
-    """Run the session; Ctrl+C stops it cleanly (what was recorded is kept and combined)."""
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: session.cancel())
-    try:
+    """Run the session; Ctrl+C or SIGTERM stops it cleanly (what was recorded is kept and combined)."""
+    with stop_cleanly_on_signals(session.cancel):
         return session.run(on_event)
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def landmark_source() -> tuple[LandmarkSource | None, str]:

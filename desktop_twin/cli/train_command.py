@@ -1,9 +1,11 @@
 """train and pretrain: fine-tune a twin, or pretrain the base renderer."""
 
+import threading
 from pathlib import Path
 
 from desktop_twin.cli.output import print_json
 from desktop_twin.cli.progress import ProgressBar
+from desktop_twin.cli.stopping import stop_cleanly_on_signals
 
 
 def add_parsers(subparsers) -> None:
@@ -59,7 +61,9 @@ def run_train(args) -> int:
                 bar.update(event.step, event.total_steps)
                 held = f" held-out {event.held_out['psnr']:.2f} dB" if event.held_out else ""
                 bar.describe(f"loss {event.losses['total']:.4f}{held} on {event.device}")
-        result = job.run(on_progress)
+        cancel = threading.Event()
+        with stop_cleanly_on_signals(cancel.set):  # the run stops between steps and saves its checkpoint
+            result = job.run(on_progress, cancel)
     summary = {"step": result.step, "stopped": result.stopped, "held_out": result.held_out,
                "checkpoint": result.checkpoint, "speech": result.speech}
     if args.json:
@@ -72,7 +76,9 @@ def run_train(args) -> int:
         if result.speech:
             print(f"Learnt to speak: {result.speech['steps']} steps on {result.speech['frames']} frames "
                   f"in {result.speech['seconds']:.0f} s.")
-    return 0
+        if result.stopped == "cancelled":
+            print(f"Its checkpoint is saved: run `desktop-twin train {project.name}` again to go on.")
+    return 130 if result.stopped == "cancelled" else 0
 
 
 def run_pretrain(args) -> int:
