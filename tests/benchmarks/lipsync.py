@@ -1,6 +1,6 @@
 """Lip sync on held-out footage: the last 15 s of t01's sound driving its twin trained on the first 56 s.
 
-    DESKTOP_TWIN_HOME=/tmp/lipsync python tests/benchmarks/lipsync.py [--renderer-steps 300] [--render DIR]
+    DESKTOP_TWIN_HOME=/tmp/lipsync python -m tests.benchmarks.lipsync [--renderer-steps 300] [--plot FILE] [--render DIR]
 
 Imports and prepares talking/t01 (71 s) into a twin called "lipsync" and trains it: the draft
 renderer for --renderer-steps, then learning to speak, fine-tuned from the bundled base
@@ -37,6 +37,7 @@ from desktop_twin.training.lipsync import evaluate_lipsync, held_out_mouths
 from desktop_twin.training.motion_features import mouth_opening
 from desktop_twin.training.speech_training import load_base
 from desktop_twin.training.trainer import TrainJob
+from tests.benchmarks.charts import line_chart
 
 DATA = Path(os.environ.get("DESKTOP_TWIN_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 CLIP = DATA / "talking" / "t01_news_correspondent_71s.mp4"
@@ -68,37 +69,19 @@ def figures(project) -> dict:
             "base (no fine-tuning)": before["model"], "neutral": tuned["neutral"], "loudness": tuned["loudness"]}
 
 
-PLOT_SIZE = (1200, 360)  # width, height in pixels
-PLOT_MARGIN = 50
 PLOT_COLOURS = {"real": (40, 40, 40), "model": (200, 90, 20), "loudness": (40, 150, 240)}  # BGR
 
 
 def plot_openings(project, path: Path) -> Path:
     """The inner-lip gap over the held-out seconds: the real mouth, the model's and loudness's."""
     real, candidates, seconds = held_out_mouths(project)
-    series = {"real": mouth_opening(real), "model": mouth_opening(candidates["model"]),
-              "loudness": mouth_opening(candidates["loudness"])}
-    width, height = PLOT_SIZE
-    image = np.full((height, width, 3), 255, np.uint8)
-    low = min(float(v.min()) for v in series.values())
-    high = max(float(v.max()) for v in series.values())
-    inner_w, inner_h = width - 2 * PLOT_MARGIN, height - 2 * PLOT_MARGIN
-    cv2.rectangle(image, (PLOT_MARGIN, PLOT_MARGIN), (width - PLOT_MARGIN, height - PLOT_MARGIN), (200, 200, 200), 1)
-    for second in range(int(seconds) + 1):
-        x = PLOT_MARGIN + round(second / seconds * inner_w)
-        cv2.putText(image, f"{second}s", (x - 8, height - PLOT_MARGIN + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                    (90, 90, 90), 1, cv2.LINE_AA)
-    for index, (name, values) in enumerate(series.items()):
-        xs = PLOT_MARGIN + np.arange(len(values)) / max(len(values) - 1, 1) * inner_w
-        ys = height - PLOT_MARGIN - (values - low) / max(high - low, 1e-9) * inner_h
-        points = np.round(np.stack([xs, ys], axis=1)).astype(np.int32)
-        cv2.polylines(image, [points], False, PLOT_COLOURS[name], 2 if name == "real" else 1, cv2.LINE_AA)
-        cv2.putText(image, name, (PLOT_MARGIN + 10 + 110 * index, PLOT_MARGIN - 15), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.6, PLOT_COLOURS[name], 2, cv2.LINE_AA)
-    cv2.putText(image, "mouth opening (inner-lip gap / eye distance), t01's held-out 15 s",
-                (PLOT_MARGIN + 350, PLOT_MARGIN - 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (90, 90, 90), 1, cv2.LINE_AA)
-    cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
-    return path
+    openings = {"real": mouth_opening(real), "model": mouth_opening(candidates["model"]),
+                "loudness": mouth_opening(candidates["loudness"])}
+    times = np.arange(len(real)) / len(real) * seconds
+    series = {name: (times, values, PLOT_COLOURS[name], 2 if name == "real" else 1)
+              for name, values in openings.items()}
+    return line_chart(path, series, "mouth opening (inner-lip gap / eye distance), t01's held-out 15 s",
+                      [(s, f"{s}s") for s in range(int(seconds) + 1)])
 
 
 def print_table(result: dict) -> None:

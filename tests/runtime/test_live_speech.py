@@ -1,7 +1,7 @@
 """The twin speaking live from a microphone: real speech played into the PulseAudio test microphone.
 
-The latency is measured, not asserted (the machine may be busy): it is printed, and the benchmark
-record keeps the figure (tests/benchmarks/lipsync.py --live).
+The latency is measured, not asserted (the machine may be busy): it is printed (run with -s), and
+the benchmark record (tests/benchmarks/RESULTS.md) keeps the figure.
 """
 
 import numpy as np
