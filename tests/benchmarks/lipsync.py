@@ -1,6 +1,6 @@
 """Lip sync on held-out footage: the last 15 s of t01's sound driving its twin trained on the first 56 s.
 
-    DESKTOP_TWIN_HOME=/tmp/lipsync python -m tests.benchmarks.lipsync [--renderer-steps 300] \
+    DESKTOP_TWIN_HOME=/tmp/lipsync python -m tests.benchmarks.lipsync [--renderer-steps 300]
         [--plot FILE] [--render DIR]
 
 Imports and prepares talking/t01 (71 s) into a twin called "lipsync" and trains it: the draft
