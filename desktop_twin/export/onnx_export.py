@@ -31,30 +31,42 @@ def export_renderer(model: BakedRenderer, path: Path, sketches: np.ndarray) -> f
 
     A model that does not match within PARITY_TOLERANCE is deleted and refused with a UserError."""
     sketches = _checked_sketches(sketches, model.config["image_size"])
+    return export_checked(model, sketches, path, (ONNX_INPUT, ONNX_OUTPUT), ONNX_OPSET, PARITY_TOLERANCE,
+                          "renderer")
+
+
+def export_checked(model: torch.nn.Module, inputs: np.ndarray, path: Path, names: tuple[str, str], opset: int,
+                   tolerance: float, what: str) -> float:
+    """Export `model` (a batch of one) to `path` with these input and output names, then compare ONNX
+    Runtime with torch over `inputs`: the largest absolute difference. A model off by more than
+    `tolerance` (or by NaN) is deleted and refused with a UserError naming `what` it is."""
     model = copy.deepcopy(model).cpu().eval()  # the caller's model keeps its device and mode
     path = Path(path)
+    input_name, output_name = names
     with _quiet_exporter():
         torch.onnx.export(
-            model, (torch.from_numpy(sketches[:1]),), str(path), dynamo=True, opset_version=ONNX_OPSET,
-            input_names=[ONNX_INPUT], output_names=[ONNX_OUTPUT], external_data=False, verbose=False,
+            model, (torch.from_numpy(inputs[:1]),), str(path), dynamo=True, opset_version=opset,
+            input_names=[input_name], output_names=[output_name], external_data=False, verbose=False,
         )
-    difference = parity(model, path, sketches)
-    if not difference <= PARITY_TOLERANCE:  # also catches NaN
+    difference = parity(model, path, inputs, names)
+    if not difference <= tolerance:  # also catches NaN
         path.unlink(missing_ok=True)
-        raise UserError(f"The exported renderer differs from the trained one by up to {difference:.2g} "
-                        f"(more than {PARITY_TOLERANCE:g}), so it was not kept. Please report this.")
+        raise UserError(f"The exported {what} differs from the trained one by up to {difference:.2g} "
+                        f"(more than {tolerance:g}), so it was not kept. Please report this.")
     return difference
 
 
 @torch.no_grad()
-def parity(model: BakedRenderer, path: Path, sketches: np.ndarray) -> float:
-    """Largest absolute difference between ONNX Runtime (CPU) and torch, one sketch at a time."""
+def parity(model: torch.nn.Module, path: Path, inputs: np.ndarray,
+           names: tuple[str, str] = (ONNX_INPUT, ONNX_OUTPUT)) -> float:
+    """Largest absolute difference between ONNX Runtime (CPU) and torch, one input at a time."""
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    input_name, output_name = names
     largest = 0.0
-    for sketch in sketches:
-        (onnx_image,) = session.run([ONNX_OUTPUT], {ONNX_INPUT: sketch[None]})
-        torch_image = model(torch.from_numpy(sketch[None])).numpy()
-        largest = max(largest, float(np.abs(onnx_image - torch_image).max()))
+    for single in inputs:
+        (onnx_output,) = session.run([output_name], {input_name: single[None]})
+        torch_output = model(torch.from_numpy(single[None])).numpy()
+        largest = max(largest, float(np.abs(onnx_output - torch_output).max()))
     return largest
 
 

@@ -15,16 +15,13 @@ from collections import deque
 import numpy as np
 
 from desktop_twin.errors import UserError
-from desktop_twin.face.align import transform_points
 from desktop_twin.face.quality import eye_distance
-from desktop_twin.runtime.composite import Compositor
-from desktop_twin.runtime.driven_twin import TwinFrame
+from desktop_twin.runtime.driven_twin import TwinFrame, TwinPainter
 from desktop_twin.runtime.idle_player import IdlePlayer
-from desktop_twin.runtime.onnx_renderer import OnnxRenderer
 from desktop_twin.runtime.retarget import Retargeted, identity_motion, uncross_lips
 from desktop_twin.runtime.sessions import open_session
 from desktop_twin.runtime.stage_times import Stopwatch
-from desktop_twin.runtime.twin_assets import SpeechSettings, TwinAssets, scale_points
+from desktop_twin.runtime.twin_assets import SpeechSettings, TwinAssets
 from desktop_twin.training.motion_features import (
     MEL_RATE, SILENCE_LOG_MEL, frame_log_power, loudness_offset, mel_row, mel_window, speech_level)
 
@@ -94,12 +91,11 @@ class SpeakingTwin:
         self.assets = assets
         self.speech = speech_of(assets)
         self.mouth = MouthModel(self.speech)
-        self.renderer = OnnxRenderer(assets, providers)
-        self.compositor = Compositor(assets.frame_rgb, assets.frame_transform, assets.canonical_size)
+        self.painter = TwinPainter(assets, providers)
+        self.renderer = self.painter.renderer
         self.idle = IdlePlayer(assets.idle, assets.canonical_size, seed) if assets.idle is not None else None
         self._neutral = np.asarray(assets.neutral_landmarks, np.float32)
         self._scale = np.float32(eye_distance(self._neutral))
-        self._to_render = assets.render_size / assets.canonical_size
 
     @property
     def providers(self) -> dict[str, str]:
@@ -116,14 +112,5 @@ class SpeakingTwin:
 
     def frame(self, offsets: np.ndarray, time_seconds: float) -> TwinFrame:
         clock = Stopwatch()
-        pose = self.pose(offsets, time_seconds)
-        landmarks = scale_points(pose.landmarks, self._to_render)
-        sketch = self.renderer.sketch(landmarks)
-        clock.lap("retarget_sketch")
-        face_rgb = self.renderer.render(sketch)
-        clock.lap("renderer")
-        twin_bgr = self.compositor.composite(face_rgb, landmarks, pose.head_motion)
-        clock.lap("composite")
-        in_frame = transform_points(pose.landmarks, self.compositor.render_to_frame(self.assets.canonical_size,
-                                                                                  pose.head_motion))
+        twin_bgr, in_frame = self.painter.paint(self.pose(offsets, time_seconds), clock)
         return TwinFrame(twin_bgr, True, in_frame, clock.total())

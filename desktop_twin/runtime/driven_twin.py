@@ -34,14 +34,39 @@ def face_tracker(provider: str) -> FaceTracker:
     return FaceTracker(FaceDetector(providers=providers), FaceMesh(providers=providers))
 
 
+class TwinPainter:
+    """A pose in, the twin's frame out: sketch, renderer, composite into the twin's own frame. Shared
+    by the twin a face drives and the twin a voice drives."""
+
+    def __init__(self, assets: TwinAssets, providers: list[str] | None = None):
+        self.assets = assets
+        self.renderer = OnnxRenderer(assets, providers)
+        self.compositor = Compositor(assets.frame_rgb, assets.frame_transform, assets.canonical_size)
+        self._to_render = assets.render_size / assets.canonical_size
+
+    def paint(self, pose: Retargeted, clock: Stopwatch) -> tuple[np.ndarray, np.ndarray]:
+        """(the twin's frame, BGR; where its face landmarks were drawn in it), laps on the clock."""
+        landmarks = scale_points(pose.landmarks, self._to_render)
+        sketch = self.renderer.sketch(landmarks)
+        clock.lap("retarget_sketch")
+        face_rgb = self.renderer.render(sketch)
+        clock.lap("renderer")
+        twin_bgr = self.compositor.composite(face_rgb, landmarks, pose.head_motion)
+        clock.lap("composite")
+        return twin_bgr, self.landmarks_in_frame(pose)
+
+    def landmarks_in_frame(self, pose: Retargeted) -> np.ndarray:
+        return transform_points(pose.landmarks, self.compositor.render_to_frame(self.assets.canonical_size,
+                                                                                pose.head_motion))
+
+
 class DrivenTwin:
     def __init__(self, assets: TwinAssets, providers: list[str] | None = None, head_motion: bool = True):
         self.assets = assets
-        self.renderer = OnnxRenderer(assets, providers)
+        self.painter = TwinPainter(assets, providers)
+        self.renderer = self.painter.renderer
         self.tracker = face_tracker(self.renderer.provider)
         self.retargeter = Retargeter(assets.neutral_landmarks, assets.canonical_size, head_motion)
-        self.compositor = Compositor(assets.frame_rgb, assets.frame_transform, assets.canonical_size)
-        self._to_render = assets.render_size / assets.canonical_size
 
     @property
     def providers(self) -> dict[str, str]:
@@ -62,15 +87,5 @@ class DrivenTwin:
         # fast motion, and a jittering driver would make the twin shimmer.
         pose = (self.retargeter.retarget(observation.landmarks, time_seconds) if observation is not None
                 else self.retargeter.at_rest())
-        landmarks = scale_points(pose.landmarks, self._to_render)
-        sketch = self.renderer.sketch(landmarks)
-        clock.lap("retarget_sketch")
-        face_rgb = self.renderer.render(sketch)
-        clock.lap("renderer")
-        twin_bgr = self.compositor.composite(face_rgb, landmarks, pose.head_motion)
-        clock.lap("composite")
-        return TwinFrame(twin_bgr, observation is not None, self.landmarks_in_frame(pose), clock.total())
-
-    def landmarks_in_frame(self, pose: Retargeted) -> np.ndarray:
-        return transform_points(pose.landmarks, self.compositor.render_to_frame(self.assets.canonical_size,
-                                                                                pose.head_motion))
+        twin_bgr, in_frame = self.painter.paint(pose, clock)
+        return TwinFrame(twin_bgr, observation is not None, in_frame, clock.total())

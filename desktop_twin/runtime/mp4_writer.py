@@ -4,6 +4,9 @@ The audio is decoded from the source as the video is written and muxed up to eac
 time, so the two tracks interleave (players seek well) and no long audio is held in memory.
 """
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
@@ -104,6 +107,25 @@ class Mp4Writer:
     def abandon(self) -> None:
         """Close without finishing (after a failure or a cancel): the caller deletes the file."""
         self._container.close()
+
+
+@contextmanager
+def mp4_when_complete(out: Path, fps: float, width: int, height: int,
+                      audio_source: Path | None = None) -> Iterator[Mp4Writer]:
+    """A writer into a hidden file beside `out`, renamed to `out` only when the block ends well: a
+    failure or a cancel leaves no half-written video (and replaces no earlier one)."""
+    partial = out.with_name(f".{out.stem}.partial.mp4")
+    try:
+        writer = Mp4Writer(partial, fps, width, height, audio_source=audio_source)
+        try:
+            yield writer
+            writer.close()
+        except BaseException:
+            writer.abandon()
+            raise
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def even(value: int) -> int:

@@ -6,7 +6,6 @@ by frame. As with render_video, the file appears only when complete.
 """
 
 import math
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import numpy as np
 from desktop_twin.capture.audio import log_mel, read_audio
 from desktop_twin.errors import UserError
 from desktop_twin.runtime.audio_drive import SpeakingTwin, file_offsets
-from desktop_twin.runtime.mp4_writer import Mp4Writer
+from desktop_twin.runtime.mp4_writer import mp4_when_complete
 from desktop_twin.runtime.render_video import RenderProgress, check_output
 from desktop_twin.runtime.twin_assets import TwinAssets
 
@@ -66,18 +65,8 @@ def render_speech(bundle, audio: Path, out: Path, fps: float = DEFAULT_FPS, prov
     times = np.arange(max(1, math.ceil(seconds * fps))) / fps
     offsets = file_offsets(twin.mouth, log_mel(samples), times)
     height, width = assets.frame_rgb.shape[:2]
-    partial = out.with_name(f".{out.stem}.partial.mp4")
-    try:
-        writer = Mp4Writer(partial, fps, width, height, audio_source=audio)
-        try:
-            write_frames(twin, offsets, times, writer, progress, cancel, on_frame)
-            writer.close()
-        except BaseException:
-            writer.abandon()
-            raise
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
+    with mp4_when_complete(out, fps, width, height, audio_source=audio) as writer:
+        write_frames(twin, offsets, times, writer, progress, cancel, on_frame)
     return SpeechRenderResult(out, writer.frames, fps, writer.width, writer.height, round(seconds, 3),
                               writer.has_audio, twin.providers)
 

@@ -5,7 +5,6 @@ driver's frame rate. The file appears only when complete; a failure or a cancel 
 nothing behind.
 """
 
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import numpy as np
 from desktop_twin.capture.footage import iterate_frames, probe_video
 from desktop_twin.errors import UserError
 from desktop_twin.runtime.driven_twin import DrivenTwin, TwinFrame
-from desktop_twin.runtime.mp4_writer import Mp4Writer
+from desktop_twin.runtime.mp4_writer import mp4_when_complete
 from desktop_twin.runtime.twin_assets import TwinAssets
 
 
@@ -50,18 +49,8 @@ def render_video(bundle, drive: Path, out: Path, side_by_side: bool = False, pro
     assets = bundle if isinstance(bundle, TwinAssets) else TwinAssets.from_bundle(bundle)
     twin = DrivenTwin(assets, providers)
     height, width = output_size(assets.frame_rgb.shape, (info.height, info.width), side_by_side)
-    partial = out.with_name(f".{out.stem}.partial.mp4")
-    try:
-        writer = Mp4Writer(partial, info.fps, width, height, audio_source=drive)
-        try:
-            with_face = write_frames(twin, drive, info, writer, side_by_side, progress, cancel, on_frame)
-            writer.close()
-        except BaseException:
-            writer.abandon()
-            raise
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
+    with mp4_when_complete(out, info.fps, width, height, audio_source=drive) as writer:
+        with_face = write_frames(twin, drive, info, writer, side_by_side, progress, cancel, on_frame)
     return RenderResult(out, writer.frames, with_face, info.fps, writer.width, writer.height, writer.has_audio,
                         twin.providers)
 

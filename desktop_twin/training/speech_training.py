@@ -7,6 +7,7 @@ with the twin's neutral face (the reference frame the renderer was baked with) a
 pose. Both are core jobs: progress to a callback, cancel between steps.
 """
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -150,7 +151,7 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
             raise UserError("Learning to speak was cancelled; the twin keeps what it had.")
         return losses
 
-    timing = _measured_timing(split, lambda trial, trial_samples: fit_stage(0, trial, trial_samples))
+    timing = _measured_timing(model, split, lambda trial, trial_samples: fit_stage(0, trial, trial_samples))
     losses = fit_stage(stages - 1, model, samples)
     delay_motion(model, timing["delay_rows"])
     path = project.checkpoints_dir / CHECKPOINT
@@ -163,12 +164,12 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
                              timing["delay_rows"])
 
 
-def _measured_timing(split, fit_trial) -> dict:
-    """The delay to show the motion with (speech_timing), from a trial model fitted on split[0] and
-    scored on split[1]; none without a split."""
+def _measured_timing(base: AudioMotionNet, split, fit_trial) -> dict:
+    """The delay to show the motion with (speech_timing), from a trial copy of the base fitted on
+    split[0] and scored on split[1]; none without a split."""
     if split is None:
         return {"delay_rows": 0}
-    trial, _ = load_base()
+    trial = copy.deepcopy(base)
     fit_trial(trial, build_samples(split[0], trial.config["frames_before"], trial.config["frames_after"]))
     scores = delay_scores(trial, split[1])
     return {"delay_rows": best_delay(scores), "validation_frames": int(sum(len(p.frames) for p in split[1])),
