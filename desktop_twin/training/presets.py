@@ -17,7 +17,8 @@ class TrainPreset:
 
 
 PRESETS = {
-    "draft": TrainPreset("draft", image_size=128, batch_size=8, learning_rate=1e-3, steps=6000,
+    # Draft at twice the rate: measured better on every held-out figure, on two people.
+    "draft": TrainPreset("draft", image_size=128, batch_size=8, learning_rate=2e-3, steps=6000,
                          eval_every=250, patience=4),
     "standard": TrainPreset("standard", image_size=256, batch_size=16, learning_rate=1e-3, steps=20000,
                             eval_every=500, patience=5),

@@ -21,7 +21,7 @@ from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.pretrain_data import load_pack
 from desktop_twin.training.renderer import TwinRenderer, renderer_config
-from desktop_twin.training.schedule import learning_rate
+from desktop_twin.training.schedule import GRADIENT_CLIP_NORM, learning_rate
 from desktop_twin.training.tensors import to_tensors
 
 SIZES = (128, 256)
@@ -68,8 +68,7 @@ def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_r
         losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
         optimizer.zero_grad(set_to_none=True)
         losses["total"].backward()
-        # No normalisation layers: clipping keeps a bad batch from throwing the weights off.
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP_NORM)
         optimizer.step()
         if step % 50 == 0:
             history.append({"step": step, **{k: float(v.detach()) for k, v in losses.items()}})

@@ -1,8 +1,10 @@
-"""The learning-rate schedule shared by fine-tuning and pretraining."""
+"""The learning-rate schedule and gradient clipping shared by fine-tuning and pretraining."""
 
 import math
 
 WARMUP_STEPS = 100
+# The renderer has no normalisation layers: clipping keeps a bad batch from throwing the weights off.
+GRADIENT_CLIP_NORM = 1.0
 
 
 def learning_rate(step: int, total: int, peak: float) -> float:

@@ -26,7 +26,7 @@ from desktop_twin.training.devices import choose_device, device_name
 from desktop_twin.training.evaluation import held_out_metrics, sample_grid
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import TrainPreset, get_preset
-from desktop_twin.training.schedule import learning_rate
+from desktop_twin.training.schedule import GRADIENT_CLIP_NORM, learning_rate
 from desktop_twin.training.same_person import is_one_person
 from desktop_twin.training.speech_timing import delay_ms
 from desktop_twin.training.speech_training import fine_tune_audio_motion
@@ -185,6 +185,7 @@ class TrainJob:
                 losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
                 optimizer.zero_grad(set_to_none=True)
                 losses["total"].backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP_NORM)
                 optimizer.step()
                 return {k: float(v.detach()) for k, v in losses.items()}
             except torch.cuda.OutOfMemoryError:

@@ -1,5 +1,6 @@
 """The twin model on a GPU, in one session: prepare talking/t01, continue pretraining the bundled
-base, then fine-tune t01's twin (standard preset) from the new base and from scratch at equal steps.
+base, then fine-tune t01's twin (standard preset) from the new base and from scratch at equal steps
+(or from the base alone: scratch's curve does not depend on the base).
 
 Run by device_twin_model.sh (see there). Writes into OUT: results.jsonl (every figure as it comes),
 base_renderer.pt (the continued base), t01_standard_base.pt and t01_standard_scratch.pt (the best
@@ -31,6 +32,8 @@ def main() -> None:
     carry, out = Path(sys.argv[1]), Path(sys.argv[2])
     minutes, steps, every = float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     deadline = float(sys.argv[6]) if len(sys.argv) > 6 else float("inf")  # seconds the whole run may take
+    # Scratch does not depend on the base: a session that only continues the base can skip it.
+    starts = sys.argv[7].split(",") if len(sys.argv) > 7 else ["base", "scratch"]
     torch.backends.cudnn.benchmark = True
     results = (out / "results.jsonl").open("a")
 
@@ -51,9 +54,10 @@ def main() -> None:
         record(phase="pretrain done", **{k: v for k, v in summary.items() if k != "history"})
         shutil.copy(out / "base_renderer.pt", model_path(BASE_MODEL))  # fine-tuning starts from the new base
 
-    for start in ("base", "scratch"):
+    seconds_per_run = None
+    for start in starts:
         began = time.monotonic()
-        if start == "scratch":  # the same steps, unless they would not end in time: then as many as fit
+        if start == "scratch" and seconds_per_run:  # the same steps, unless they would not end in time: then as many as fit
             rate = steps / seconds_per_run
             fitting = int((deadline - (began - started) - 20) * rate) // every * every
             if fitting < steps:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One GPU session for the twin model (issue 3), run on the GPU machine from the repository's root:
-#   tests/benchmarks/device_twin_model.sh CARRY OUT PRETRAIN_MINUTES STEPS EVERY [DEADLINE_SECONDS]
+#   tests/benchmarks/device_twin_model.sh CARRY OUT PRETRAIN_MINUTES STEPS EVERY [DEADLINE_SECONDS [STARTS]]
+# (STARTS: base,scratch by default; base alone when only the base changed)
 # CARRY holds: pack.npz (a pretraining pack from training/pack_builder.py with talking/t01
-# excluded; the one used kept every other crop, re-encoded as WebP, to fit the transfer limit),
+# excluded; a subset of its crops, to fit the transfer limit: see RESULTS.md),
 # t01.mp4 and t01_manifest.json (the footage and its project manifest), and wheels/ (pydantic and
 # platformdirs, which that machine lacks). It has no PyAV either: a stand-in shows every file
 # without a sound track, which the renderer never needed. The run replaces the bundled base in
