@@ -1,6 +1,10 @@
 """Capture failures the user can act on: each message says what happened and what to do."""
 
+import errno
+
 from desktop_twin.errors import UserError
+
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # what a write fails with on a full disk
 
 
 class NoDeviceError(UserError):
@@ -16,4 +20,4 @@ class DeviceLostError(UserError):
 
 
 class DiskFullError(UserError):
-    """The disk filled up while recording; what was written before is kept."""
+    """The disk is full, or would be before the work is done; what was written before is kept."""

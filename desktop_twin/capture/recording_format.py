@@ -17,7 +17,6 @@ an fsync every second bounds the loss on power failure to a second.
 All times are time.monotonic() seconds, one clock for both tracks.
 """
 
-import errno
 import json
 import os
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from desktop_twin.capture.errors import DiskFullError
+from desktop_twin.capture.errors import DISK_FULL_ERRNOS, DiskFullError
 from desktop_twin.capture.ring_buffer import AudioChunk
 from desktop_twin.store.atomic import atomic_write_json
 from desktop_twin.store.manifest import utc_now
@@ -40,7 +39,6 @@ AUDIO_FILE = "audio.pcm"
 AUDIO_INDEX_FILE = "audio_blocks.csv"
 JPEG_QUALITY = 90
 SYNC_INTERVAL_SECONDS = 1.0
-_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 @dataclass
@@ -89,7 +87,7 @@ class AppendOnlyFile:
                 self.size += written
                 view = view[written:]
         except OSError as error:
-            if error.errno in _DISK_FULL_ERRNOS:
+            if error.errno in DISK_FULL_ERRNOS:
                 raise DiskFullError(
                     f"The disk holding {self.path.parent} is full: the recording stopped. What was "
                     "recorded until now is kept. Free some space and record again."

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from desktop_twin.capture import audio
+from desktop_twin.capture.errors import DISK_FULL_ERRNOS, DiskFullError
 from desktop_twin.capture.footage import iterate_frames, probe_video
 from desktop_twin.errors import UserError
 from desktop_twin.face import quality
@@ -25,6 +26,7 @@ from desktop_twin.store import PreparedSummary, TwinProject
 from desktop_twin.store.manifest import utc_now
 
 CHUNK_FRAMES = 256  # crops are written in chunks as they come, never all held in memory
+SPACE_MARGIN_BYTES = 200 * 2**20  # landmarks, sound features, and room for the rest of the system
 MIN_FACE_SECONDS = 10.0
 MAX_FACELESS_FRACTION = 0.05
 
@@ -103,6 +105,7 @@ def prepare_project(
     total = sum(probe_video(path).frames for path in paths)
     building = project.path / ".prepared.partial"
     shutil.rmtree(building, ignore_errors=True)
+    _check_free_space(project.path, total, crop_size)
     try:
         crops, track, features = _CropWriter(building / "crops"), _Track(), []
         for index, path in enumerate(paths):
@@ -127,11 +130,31 @@ def prepare_project(
         summary = _summarise(project, arrays, speech_seconds, [f.has_audio for f in features], crop_size,
                              fps_of=[f.fps for f in footage])
         _replace_folder(building, project.prepared_dir)
+    except OSError as error:
+        if error.errno in DISK_FULL_ERRNOS:
+            raise DiskFullError(f"The disk holding {project.path} filled up while preparing. Free some space "
+                                "and prepare again; the previous prepared data is unchanged.") from error
+        raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
     project.manifest.prepared = summary
     project.save()
     return summary
+
+
+def _check_free_space(folder: Path, frames: int, crop_size: int) -> None:
+    """Crops are kept uncompressed (exact ground truth, fast to read), about 200 kB a frame:
+    say so before the work starts, not when the disk fills."""
+    needed = frames * crop_size * crop_size * 3 + SPACE_MARGIN_BYTES
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise DiskFullError(f"Preparing {frames} frames needs about {_size(needed)} free on the disk "
+                            f"holding {folder}, and {_size(free)} are free. Free some space and "
+                            "prepare again; the previous prepared data is unchanged.")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e9:.1f} GB" if count >= 1e9 else f"{count / 1e6:.0f} MB"
 
 
 def _checked_arrays(track: _Track) -> dict[str, np.ndarray]:

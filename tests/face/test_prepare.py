@@ -1,10 +1,13 @@
 """prepare on real footage: what it writes, progress, and cancel leaving the old data."""
 
+import errno
+import shutil
 import threading
 
 import numpy as np
 import pytest
 
+from desktop_twin.capture.errors import DiskFullError
 from desktop_twin.capture.footage import import_footage
 from desktop_twin.errors import UserError
 from desktop_twin.face.align import STABLE_POINTS, STABLE_TEMPLATE
@@ -55,3 +58,28 @@ def test_cancel_keeps_the_previous_prepared_data(project):
 def test_a_project_without_footage_says_what_to_do():
     with pytest.raises(UserError, match="no footage"):
         prepare_project(create_project("empty"))
+
+
+def test_too_little_free_space_is_said_before_any_work(project, monkeypatch):
+    prepare_project(project)
+    before = (project.prepared_dir / "track.npz").read_bytes()
+    usage = shutil.disk_usage(project.path)
+    # The disk is the edge: it reports 20 MB free; 135 crops of 256 px need about 27 MB.
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=20 * 2**20))
+    with pytest.raises(DiskFullError, match="Preparing 135 frames needs about 236 MB free.*21 MB are free"):
+        prepare_project(project)
+    assert (project.prepared_dir / "track.npz").read_bytes() == before
+
+
+def test_a_disk_filling_up_midway_keeps_the_previous_prepared_data(project, monkeypatch):
+    prepare_project(project)
+    before = (project.prepared_dir / "track.npz").read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full_disk)  # the first crops written hit a full disk
+    with pytest.raises(DiskFullError, match="filled up while preparing"):
+        prepare_project(project)
+    assert (project.prepared_dir / "track.npz").read_bytes() == before
+    assert not (project.path / ".prepared.partial").exists()
