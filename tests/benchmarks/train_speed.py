@@ -17,6 +17,7 @@ from desktop_twin.training.presets import PRESETS
 from desktop_twin.resources import model_path
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.renderer import TwinRenderer
+from desktop_twin.training.schedule import GRADIENT_CLIP_NORM
 from desktop_twin.training.trainer import BASE_MODEL
 
 
@@ -34,6 +35,7 @@ def steps_per_second(preset, device: torch.device, seconds: float) -> float:
         loss = reconstruction_loss(fake.float(), target, weights)["total"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP_NORM)
         optimizer.step()
 
     for _ in range(3):
@@ -58,8 +60,6 @@ def main() -> None:
     for device in devices:
         name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
         for preset in PRESETS.values():
-            if device.type == "cpu" and preset.name == "high":
-                continue  # minutes per step on a laptop CPU: not a preset anyone runs there
             rate = steps_per_second(preset, device, args.seconds)
             results.append({"device": name, "preset": preset.name, "batch": preset.batch_size,
                             "size": preset.image_size, "steps_per_second": round(rate, 2)})

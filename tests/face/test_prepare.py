@@ -1,4 +1,4 @@
-"""prepare on real footage: what it writes, progress, and cancel leaving the old data."""
+"""prepare on real footage: what it writes, progress, cancel and a full disk leaving the old data."""
 
 import errno
 import shutil
@@ -64,7 +64,7 @@ def test_too_little_free_space_is_said_before_any_work(project, monkeypatch):
     prepare_project(project)
     before = (project.prepared_dir / "track.npz").read_bytes()
     usage = shutil.disk_usage(project.path)
-    # The disk is the edge: it reports 20 MB free; 135 crops of 256 px need about 27 MB.
+    # The disk is the edge: it reports 20 MiB free; 135 crops of 256 px and the margin need 236 MB.
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage._replace(free=20 * 2**20))
     with pytest.raises(DiskFullError, match="Preparing 135 frames needs about 236 MB free.*21 MB are free"):
         prepare_project(project)
