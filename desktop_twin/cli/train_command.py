@@ -11,7 +11,8 @@ from desktop_twin.cli.stopping import stop_cleanly_on_signals
 def add_parsers(subparsers) -> None:
     train = subparsers.add_parser("train", help="fine-tune the twin on its prepared footage")
     train.add_argument("name")
-    train.add_argument("--preset", default="draft", choices=["draft", "standard", "high"])
+    train.add_argument("--preset", choices=["draft", "standard", "high"],
+                       help="default: standard on a GPU, draft on a CPU")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     train.add_argument("--steps", type=int, help="the most steps to run (default: the preset's)")
     train.add_argument("--minutes", type=float, help="stop after this many minutes")
@@ -48,12 +49,15 @@ def add_parsers(subparsers) -> None:
 
 def run_train(args) -> int:
     from desktop_twin.store import open_project
+    from desktop_twin.training.devices import choose_device
+    from desktop_twin.training.presets import default_preset
     from desktop_twin.training.trainer import TrainJob
 
     project = open_project(args.name)
-    job = TrainJob(project, args.preset, args.device, args.steps, args.minutes, args.from_scratch,
+    preset = args.preset or default_preset(choose_device(args.device).type == "cuda")
+    job = TrainJob(project, preset, args.device, args.steps, args.minutes, args.from_scratch,
                    speech=not args.no_speech)
-    with ProgressBar(f"Training ({args.preset})", unit="step", enabled=not args.json) as bar:
+    with ProgressBar(f"Training ({preset})", unit="step", enabled=not args.json) as bar:
         def on_progress(event):
             if event.message and not args.json:
                 bar.write(event.message)

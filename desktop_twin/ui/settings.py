@@ -90,7 +90,8 @@ class AppSettings:
 
     @property
     def preset(self) -> str:
-        return self._text("train/preset", "draft")
+        """The preset the person chose; empty until they choose one (the page then suggests one)."""
+        return self._text("train/preset")
 
     @preset.setter
     def preset(self, value: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from desktop_twin.cli.main import main
 from desktop_twin.cli.stopping import stop_cleanly_on_signals
 from desktop_twin.store import open_project
+from desktop_twin.training.checkpoints import load_checkpoint
 from tests.twins import prepared_twin
 
 
@@ -34,6 +35,7 @@ def test_a_signal_stops_training_with_its_checkpoint_saved(capsys, fresh_data_ro
     finally:
         signaller.cancel()
     assert code == 130
-    assert (open_project("suit").checkpoints_dir / "latest.pt").is_file()
+    checkpoint = load_checkpoint(open_project("suit").checkpoints_dir / "latest.pt")
+    assert checkpoint["train"]["preset"] == "draft"  # no --preset on a CPU: draft
     output = capsys.readouterr().out
     assert "Training cancelled" in output and "desktop-twin train suit` again" in output

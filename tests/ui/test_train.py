@@ -94,3 +94,16 @@ def test_a_twin_without_prepared_footage_cannot_train_until_it_is_prepared(qtbot
         qtbot.mouseClick(page.prepare_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(page.start_button.isEnabled, timeout=10_000)
     assert not page.prepare_button.isVisibleTo(page) and "ready to train" in page.status.text()
+
+
+def test_a_preset_never_chosen_follows_the_device_found_and_a_chosen_one_stays(qtbot, window, context):
+    page = window.train
+    on_a_gpu = [("auto", "Automatic (GPU: H200)"), ("cuda", "GPU: H200"), ("cpu", "CPU")]
+    page._on_devices([("auto", "Automatic (CPU)"), ("cpu", "CPU")])  # the probe's answer; a GPU is the edge
+    assert page.preset.currentData() == "draft"
+    page._on_devices(on_a_gpu)
+    assert page.preset.currentData() == "standard" and context.settings.preset == ""
+    page.preset.setCurrentIndex(page.preset.findData("high"))  # the person's choice is remembered
+    assert context.settings.preset == "high"
+    page._on_devices([("auto", "Automatic (CPU)"), ("cpu", "CPU")])
+    assert page.preset.currentData() == "high"

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QSpinBox,
     QVBoxLayout, QWidget)
 
+from desktop_twin.training.presets import default_preset
 from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.images import rgb_image
 from desktop_twin.ui.library.imports import TwinImporter
@@ -47,7 +48,7 @@ class TrainPage(QWidget):
 
     def _build(self) -> None:
         settings = self.context.settings
-        self.preset = _combo("Training preset", PRESETS, settings.preset)
+        self.preset = _combo("Training preset", PRESETS, settings.preset or default_preset(on_gpu=False))
         self.device = _combo("Training device", DEVICES, settings.train_device)
         self.preset.currentIndexChanged.connect(lambda _i: setattr(settings, "preset", self.preset.currentData()))
         self.device.currentIndexChanged.connect(lambda _i: setattr(settings, "train_device", self.device.currentData()))
@@ -144,6 +145,11 @@ class TrainPage(QWidget):
             self.device.addItem(label, value)
         self.device.setCurrentIndex(max(self.device.findData(wanted), 0))
         self.device.blockSignals(False)
+        if not self.context.settings.preset:  # never chosen: suggest the one that suits the machine
+            suggested = default_preset(on_gpu=any(value == "cuda" for value, _label in devices))
+            self.preset.blockSignals(True)
+            self.preset.setCurrentIndex(self.preset.findData(suggested))
+            self.preset.blockSignals(False)
 
     # -- state ------------------------------------------------------------------------------------------
 
