@@ -103,6 +103,10 @@ def test_a_preset_never_chosen_follows_the_device_found_and_a_chosen_one_stays(q
     assert page.preset.currentData() == "draft"
     page._on_devices(on_a_gpu)
     assert page.preset.currentData() == "standard" and context.settings.preset == ""
+    page.device.setCurrentIndex(page.device.findData("cpu"))  # training on the CPU of a GPU machine
+    assert page.preset.currentData() == "draft"
+    page.device.setCurrentIndex(page.device.findData("cuda"))
+    assert page.preset.currentData() == "standard"
     page.preset.setCurrentIndex(page.preset.findData("high"))  # the person's choice is remembered
     assert context.settings.preset == "high"
     page._on_devices([("auto", "Automatic (CPU)"), ("cpu", "CPU")])

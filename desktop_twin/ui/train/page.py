@@ -52,6 +52,7 @@ class TrainPage(QWidget):
         self.device = _combo("Training device", DEVICES, settings.train_device)
         self.preset.currentIndexChanged.connect(lambda _i: setattr(settings, "preset", self.preset.currentData()))
         self.device.currentIndexChanged.connect(lambda _i: setattr(settings, "train_device", self.device.currentData()))
+        self.device.currentIndexChanged.connect(lambda _i: self._suggest_preset())
         self.steps = QSpinBox()
         self.steps.setRange(0, 1_000_000)
         self.steps.setSpecialValueText("as the preset says")
@@ -145,11 +146,17 @@ class TrainPage(QWidget):
             self.device.addItem(label, value)
         self.device.setCurrentIndex(max(self.device.findData(wanted), 0))
         self.device.blockSignals(False)
-        if not self.context.settings.preset:  # never chosen: suggest the one that suits the machine
-            suggested = default_preset(on_gpu=any(value == "cuda" for value, _label in devices))
-            self.preset.blockSignals(True)
-            self.preset.setCurrentIndex(self.preset.findData(suggested))
-            self.preset.blockSignals(False)
+        self._suggest_preset()
+
+    def _suggest_preset(self) -> None:
+        """Until the person chooses a preset, show the one that suits the device training will use."""
+        if self.context.settings.preset:
+            return
+        gpu_found = self.device.findData("cuda") >= 0
+        on_gpu = gpu_found and self.device.currentData() != "cpu"
+        self.preset.blockSignals(True)  # a suggestion, not a choice: nothing is stored
+        self.preset.setCurrentIndex(self.preset.findData(default_preset(on_gpu)))
+        self.preset.blockSignals(False)
 
     # -- state ------------------------------------------------------------------------------------------
 
