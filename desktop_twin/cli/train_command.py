@@ -68,13 +68,13 @@ def run_train(args) -> int:
         cancel = threading.Event()
         with stop_cleanly_on_signals(cancel.set):  # the run stops between steps and saves its checkpoint
             result = job.run(on_progress, cancel)
-    summary = {"step": result.step, "stopped": result.stopped, "held_out": result.held_out,
+    summary = {"preset": preset, "step": result.step, "stopped": result.stopped, "held_out": result.held_out,
                "checkpoint": result.checkpoint, "speech": result.speech}
     if args.json:
         print_json(summary)
     else:
         held = result.held_out
-        print(f"Training {result.stopped} at step {result.step}."
+        print(f"Training ({preset}) {result.stopped} at step {result.step}."
               + (f" Best held-out: {held['psnr']:.2f} dB PSNR, SSIM {held['ssim']:.3f} "
                  f"(mouth {held['mouth_psnr']:.2f} dB)." if held else ""))
         if result.speech:

@@ -38,4 +38,4 @@ def test_a_signal_stops_training_with_its_checkpoint_saved(capsys, fresh_data_ro
     checkpoint = load_checkpoint(open_project("suit").checkpoints_dir / "latest.pt")
     assert checkpoint["train"]["preset"] == "draft"  # no --preset on a CPU: draft
     output = capsys.readouterr().out
-    assert "Training cancelled" in output and "desktop-twin train suit` again" in output
+    assert "Training (draft) cancelled" in output and "desktop-twin train suit` again" in output
