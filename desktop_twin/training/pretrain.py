@@ -21,7 +21,7 @@ from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.pretrain_data import load_pack
 from desktop_twin.training.renderer import TwinRenderer, renderer_config
-from desktop_twin.training.schedule import GRADIENT_CLIP_NORM, learning_rate
+from desktop_twin.training.schedule import apply_gradients, learning_rate, schedule_step
 from desktop_twin.training.tensors import to_tensors
 
 SIZES = (128, 256)
@@ -61,15 +61,12 @@ def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_r
     started, step, history = time.monotonic(), 0, []
     for step, batch in enumerate(loader, start=1):
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(_schedule_step(step, steps, started, minutes), steps, learning_rate_peak)
+            group["lr"] = learning_rate(schedule_step(step, steps, started, minutes), steps, learning_rate_peak)
         batch = to_tensors(batch, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             fake = trained(batch["sketch"], batch["reference_image"], batch["reference_sketch"])
         losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
-        optimizer.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP_NORM)
-        optimizer.step()
+        apply_gradients(losses["total"], model, optimizer)
         if step % 50 == 0:
             history.append({"step": step, **{k: float(v.detach()) for k, v in losses.items()}})
             if progress and rank == 0:
@@ -87,14 +84,6 @@ def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_r
     if world > 1:
         dist.destroy_process_group()
     return summary
-
-
-def _schedule_step(step: int, steps: int, started: float, minutes: float | None) -> int:
-    """Where the schedule stands: by steps, or by the clock when a time limit will end the run first,
-    so the learning rate has decayed when the time is up."""
-    if minutes is None:
-        return step
-    return max(step, int((time.monotonic() - started) / (minutes * 60) * steps))
 
 
 def _start_model(init: Path | None, preset: str) -> tuple[TwinRenderer, list[dict]]:

@@ -26,7 +26,7 @@ from desktop_twin.training.devices import choose_device, device_name
 from desktop_twin.training.evaluation import held_out_metrics, sample_grid
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import TrainPreset, get_preset
-from desktop_twin.training.schedule import GRADIENT_CLIP_NORM, learning_rate
+from desktop_twin.training.schedule import apply_gradients, learning_rate, schedule_step
 from desktop_twin.training.same_person import is_one_person
 from desktop_twin.training.speech_timing import delay_ms
 from desktop_twin.training.speech_training import fine_tune_audio_motion
@@ -101,7 +101,7 @@ class TrainJob:
                 return self._finish(model, optimizer, state, "cancelled")
             if self.minutes is not None and time.monotonic() - started > self.minutes * 60:
                 return self._finish(model, optimizer, state, "time limit")
-            losses = self._step(model, optimizer, batches, self._schedule_step(state["step"], started))
+            losses = self._step(model, optimizer, batches, schedule_step(state["step"], self.total_steps, started, self.minutes))
             state["step"] += 1
             eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
             event = TrainProgress(state["step"], self.total_steps, losses, eta, device_name(self.device),
@@ -167,13 +167,6 @@ class TrainJob:
 
     # -- the loop's parts -----------------------------------------------------------------
 
-    def _schedule_step(self, step: int, started: float) -> int:
-        """Where the learning-rate schedule stands: by steps, or by time when a time limit ends the run first."""
-        if self.minutes is None:
-            return step
-        elapsed = (time.monotonic() - started) / (self.minutes * 60)
-        return max(step, int(elapsed * self.total_steps))
-
     def _step(self, model, optimizer, batches: Prefetcher, step) -> dict[str, float]:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, self.total_steps, self.preset.learning_rate)
@@ -183,10 +176,7 @@ class TrainJob:
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
                     fake = model(batch["sketch"])
                 losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
-                optimizer.zero_grad(set_to_none=True)
-                losses["total"].backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP_NORM)
-                optimizer.step()
+                apply_gradients(losses["total"], model, optimizer)
                 return {k: float(v.detach()) for k, v in losses.items()}
             except torch.cuda.OutOfMemoryError:
                 self._shrink_batch()

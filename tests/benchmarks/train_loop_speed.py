@@ -1,6 +1,6 @@
 """Steps per second of `desktop-twin train`'s own loop on prepared footage, for each preset.
 
-    DESKTOP_TWIN_HOME=/tmp/transfer python tests/benchmarks/train_loop_speed.py NAME [--device cpu]
+    DESKTOP_TWIN_HOME=/tmp/transfer python -m tests.benchmarks.train_loop_speed NAME [--device cpu]
 
 Runs the real trainer (data loading, augmentation, gradient clipping; no held-out evaluations)
 on the prepared twin NAME for a few steps per preset and times the last three quarters, so
@@ -9,21 +9,17 @@ for measuring (tests/benchmarks/transfer.py prepares one called "transfer").
 """
 
 import argparse
-import dataclasses
 import json
 import time
 
 from desktop_twin.store import open_project
-from desktop_twin.training.trainer import TrainJob
+from tests.benchmarks.transfer import fresh_job
 
 STEPS = {"draft": 300, "standard": 40, "high": 12}  # about half a minute each on a 2-core CPU
 
 
 def loop_speed(project, preset: str, device: str, steps: int) -> float:
-    for name in ("latest.pt", "best.pt"):
-        (project.checkpoints_dir / name).unlink(missing_ok=True)
-    job = TrainJob(project, preset, device, steps=steps, speech=False)
-    job.preset = dataclasses.replace(job.preset, eval_every=10**6, patience=10**6)
+    job = fresh_job(project, preset, device, steps, every=10**6)
     first, times = steps // 4, {}
     job.run(lambda event: event.step in (first, steps) and times.setdefault(event.step, time.monotonic()))
     return (steps - first) / (times[steps] - times[first])

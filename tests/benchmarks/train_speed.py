@@ -17,7 +17,7 @@ from desktop_twin.training.presets import PRESETS
 from desktop_twin.resources import model_path
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.renderer import TwinRenderer
-from desktop_twin.training.schedule import GRADIENT_CLIP_NORM
+from desktop_twin.training.schedule import apply_gradients
 from desktop_twin.training.trainer import BASE_MODEL
 
 
@@ -32,11 +32,7 @@ def steps_per_second(preset, device: torch.device, seconds: float) -> float:
     def step():
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             fake = model(sketch)
-        loss = reconstruction_loss(fake.float(), target, weights)["total"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), GRADIENT_CLIP_NORM)
-        optimizer.step()
+        apply_gradients(reconstruction_loss(fake.float(), target, weights)["total"], model, optimizer)
 
     for _ in range(3):
         step()

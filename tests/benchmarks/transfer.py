@@ -38,14 +38,21 @@ def prepared_twin():
     return open_project("transfer")
 
 
-def curve(project, from_scratch: bool, steps: int, every: int, preset: str,
-          learning_rate: float | None = None) -> list[dict]:
+def fresh_job(project, preset: str, device: str, steps: int, every: int, from_scratch: bool = False,
+              **preset_changes) -> TrainJob:
+    """A run from the start (earlier checkpoints deleted) with no early stop and no speech,
+    evaluated every `every` steps."""
     for name in ("latest.pt", "best.pt"):
         (project.checkpoints_dir / name).unlink(missing_ok=True)
-    job = TrainJob(project, preset, "auto", steps=steps, from_scratch=from_scratch, speech=False)
-    job.preset = dataclasses.replace(job.preset, eval_every=every, patience=10**6)
-    if learning_rate is not None:
-        job.preset = dataclasses.replace(job.preset, learning_rate=learning_rate)
+    job = TrainJob(project, preset, device, steps=steps, from_scratch=from_scratch, speech=False)
+    job.preset = dataclasses.replace(job.preset, eval_every=every, patience=10**6, **preset_changes)
+    return job
+
+
+def curve(project, from_scratch: bool, steps: int, every: int, preset: str,
+          learning_rate: float | None = None) -> list[dict]:
+    changes = {"learning_rate": learning_rate} if learning_rate is not None else {}
+    job = fresh_job(project, preset, "auto", steps, every, from_scratch, **changes)
     points, started = [], time.monotonic()
 
     def on_progress(event):
