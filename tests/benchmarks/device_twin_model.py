@@ -1,6 +1,8 @@
 """The twin model on a GPU, in one session: prepare talking/t01, continue pretraining the bundled
 base, then fine-tune t01's twin (standard preset) from the new base and from scratch at equal steps
-(or from the base alone: scratch's curve does not depend on the base).
+(or from the base alone: scratch's curve does not depend on the base). STARTS items of the form
+START@STEPS (`base@1000,scratch@5000`) are fresh runs of that many steps instead, each scored at its
+end (transfer.budget_run), in the order given; one that would not end before the deadline is skipped.
 
 Run by device_twin_model.sh (see there). Writes into OUT: results.jsonl (every figure as it comes),
 base_renderer.pt (the continued base), t01_standard_base.pt and t01_standard_scratch.pt (the best
@@ -23,7 +25,7 @@ from desktop_twin.resources import model_path
 from desktop_twin.store import data_root, open_project
 from desktop_twin.training.pretrain import pretrain
 from desktop_twin.training.trainer import BASE_MODEL
-from tests.benchmarks.transfer import curve
+from tests.benchmarks.transfer import budget_run, curve
 
 TWIN = "transfer"
 
@@ -54,6 +56,9 @@ def main() -> None:
         record(phase="pretrain done", **{k: v for k, v in summary.items() if k != "history"})
         shutil.copy(out / "base_renderer.pt", model_path(BASE_MODEL))  # fine-tuning starts from the new base
 
+    if all("@" in start for start in starts):
+        budget_runs(project, starts, deadline - (time.monotonic() - started), record)
+        return
     seconds_per_run = None
     for start in starts:
         began = time.monotonic()
@@ -67,6 +72,22 @@ def main() -> None:
         seconds_per_run = time.monotonic() - began
         record(phase="transfer", start=start, seconds=round(time.monotonic() - began, 1), points=points)
         shutil.copy(project.checkpoints_dir / "best.pt", out / f"t01_standard_{start}.pt")
+
+
+def budget_runs(project, runs: list[str], seconds_left: float, record) -> None:
+    """Fresh runs like "base@1000", each scored at its end; skipped when the steps/s seen so far
+    say it would not end in the time left."""
+    began, done_steps = time.monotonic(), 0
+    for run in runs:
+        start, steps = run.split("@")
+        spent = time.monotonic() - began
+        rate = done_steps / spent if done_steps else None
+        if rate and int(steps) / rate + 20 > seconds_left - spent:
+            record(phase="warning", message=f"{run} skipped: out of time")
+            continue
+        point = budget_run(project, start == "scratch", int(steps), "standard")
+        done_steps += int(steps)
+        record(phase="budget", start=start, steps=int(steps), **point)
 
 
 def prepared_t01(carry: Path):

@@ -5,7 +5,8 @@
 Imports and prepares talking/t01 (71 s) into a twin called "transfer", then trains the
 draft preset twice (base, scratch) with the trainer's own held-out evaluation (the last
 15 s, 40 frames) every --every steps, and prints both curves as JSON lines. Early
-stopping is off so the curves run to the end.
+stopping is off so the curves run to the end. With --budgets N...: a fresh run of each
+step count instead (its learning rate decayed at its end), scored at its end.
 """
 
 import argparse
@@ -65,6 +66,13 @@ def curve(project, from_scratch: bool, steps: int, every: int, preset: str,
     return points
 
 
+def budget_run(project, from_scratch: bool, steps: int, preset: str) -> dict:
+    """A fresh run of `steps` steps with its own schedule (warm-up, then decay to its last step),
+    scored at its end: what a person who trains for that many steps gets. A curve's midpoint is
+    not that, as its learning rate is still high there."""
+    return curve(project, from_scratch, steps, steps, preset)[-1]
+
+
 def baselines(project, size: int) -> None:
     """The mean training frame and the nearest-landmarks training frame, on the trainer's held-out frames."""
     data = PreparedData.load(project.prepared_dir)
@@ -88,12 +96,18 @@ def main() -> None:
     parser.add_argument("--baselines-only", action="store_true")
     parser.add_argument("--learning-rate", type=float, help="instead of the preset's peak learning rate")
     parser.add_argument("--starts", nargs="+", default=["base", "scratch"], choices=["base", "scratch"])
+    parser.add_argument("--budgets", type=int, nargs="+", metavar="STEPS",
+                        help="instead of one curve, a fresh run for each of these step counts")
     args = parser.parse_args()
     project = prepared_twin()
     baselines(project, 128 if args.preset == "draft" else 256)
     if args.baselines_only:
         return
     for start in args.starts:
+        if args.budgets:
+            for steps in args.budgets:
+                budget_run(project, start == "scratch", steps, args.preset)
+            continue
         curve(project, start == "scratch", args.steps, args.every, args.preset, args.learning_rate)
 
 

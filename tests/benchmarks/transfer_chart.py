@@ -1,5 +1,6 @@
 """Chart of transfer curves: held-out PSNR against steps, from the base and from scratch, with the
-baselines as level lines. Reads the JSON lines that transfer.py (and device_twin_model.sh) print.
+baselines as level lines. Reads the JSON lines that transfer.py (and device_twin_model.sh) print,
+curves or runs of several lengths (--budgets), in any order.
 
     python -m tests.benchmarks.transfer_chart CURVES.jsonl --out CHART.png [--title TEXT]
 """
@@ -27,7 +28,7 @@ def read_curves(path: Path) -> tuple[dict[str, list[tuple[int, float]]], dict[st
             curves.setdefault(start, []).append((record["step"], record["psnr"]))
         elif start in ("mean_frame", "nearest_landmarks"):
             levels[start] = record["psnr"]
-    return curves, levels
+    return {start: sorted(points) for start, points in curves.items()}, levels
 
 
 def main() -> None:
