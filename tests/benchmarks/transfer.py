@@ -66,11 +66,11 @@ def curve(project, from_scratch: bool, steps: int, every: int, preset: str,
     return points
 
 
-def budget_run(project, from_scratch: bool, steps: int, preset: str) -> dict:
+def budget_run(project, from_scratch: bool, steps: int, preset: str, learning_rate: float | None = None) -> dict:
     """A fresh run of `steps` steps with its own schedule (warm-up, then decay to its last step),
     scored at its end: what a person who trains for that many steps gets. A curve's midpoint is
     not that, as its learning rate is still high there."""
-    return curve(project, from_scratch, steps, steps, preset)[-1]
+    return curve(project, from_scratch, steps, steps, preset, learning_rate)[-1]
 
 
 def baselines(project, size: int) -> None:
@@ -106,7 +106,7 @@ def main() -> None:
     for start in args.starts:
         if args.budgets:
             for steps in args.budgets:
-                budget_run(project, start == "scratch", steps, args.preset)
+                budget_run(project, start == "scratch", steps, args.preset, args.learning_rate)
             continue
         curve(project, start == "scratch", args.steps, args.every, args.preset, args.learning_rate)
 
