@@ -171,15 +171,20 @@ class TrainJob:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, self.total_steps, self.preset.learning_rate)
         while True:
-            batch = to_tensors(batches.next(self.batch_size), self.device)
             try:
-                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-                    fake = model(batch["sketch"])
-                losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
-                apply_gradients(losses["total"], model, optimizer)
-                return {k: float(v.detach()) for k, v in losses.items()}
+                return self._try_step(model, optimizer, batches)
             except torch.cuda.OutOfMemoryError:
-                self._shrink_batch()
+                pass
+            # Out of the except block: its traceback held the failed step's tensors on the GPU.
+            self._shrink_batch()
+
+    def _try_step(self, model, optimizer, batches: Prefetcher) -> dict[str, float]:
+        batch = to_tensors(batches.next(self.batch_size), self.device)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            fake = model(batch["sketch"])
+        losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
+        apply_gradients(losses["total"], model, optimizer)
+        return {k: float(v.detach()) for k, v in losses.items()}
 
     def _shrink_batch(self) -> None:
         """Out of GPU memory: halve the batch; at one sample, there is nothing left but the CPU."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One GPU session for the twin model (issue 3), run on the GPU machine from the repository's root:
 #   tests/benchmarks/device_twin_model.sh CARRY OUT PRETRAIN_MINUTES STEPS EVERY [DEADLINE_SECONDS [STARTS]]
+# (DEVICE_SCRIPT=tests/benchmarks/device_oom.py runs that script with the same set-up instead)
 # (STARTS: base,scratch by default; base alone when only the base changed; or runs of given
 # lengths, each scored at its end: base@1000,scratch@5000)
 # CARRY holds: pack.npz (a pretraining pack from training/pack_builder.py with talking/t01
@@ -35,4 +36,4 @@ def open(*args, **kwargs):
 PY
 export PYTHONPATH="$PWD:/tmp/site:/tmp/shim" PYTHONUNBUFFERED=1 DESKTOP_TWIN_HOME=/tmp/twins
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
-python3 tests/benchmarks/device_twin_model.py "$@"
+python3 "${DEVICE_SCRIPT:-tests/benchmarks/device_twin_model.py}" "$@"

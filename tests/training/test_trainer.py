@@ -91,18 +91,19 @@ def test_from_scratch_ignores_the_checkpoint(fresh_twin):
     assert [e.step for e in events if e.step] == [1, 2]
 
 
-def test_out_of_gpu_memory_halves_the_batch_and_carries_on(fresh_twin, monkeypatch):
+@pytest.mark.parametrize("where", ["to_tensors", "reconstruction_loss"])  # the batch's upload, or the model
+def test_out_of_gpu_memory_halves_the_batch_and_carries_on(fresh_twin, monkeypatch, where):
     job = quick_job(fresh_twin, steps=2)
     job.batch_size = 4
-    real_loss = TrainJob._step.__globals__["reconstruction_loss"]
+    real = TrainJob._step.__globals__[where]
     failures = iter([True])
 
-    def loss_that_runs_out_of_memory_once(*args):
+    def runs_out_of_memory_once(*args):
         if next(failures, False):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated at the device's edge)")
-        return real_loss(*args)
+        return real(*args)
 
-    monkeypatch.setitem(TrainJob._step.__globals__, "reconstruction_loss", loss_that_runs_out_of_memory_once)
+    monkeypatch.setitem(TrainJob._step.__globals__, where, runs_out_of_memory_once)
     events = []
     result = job.run(events.append)
     assert result.step == 2
