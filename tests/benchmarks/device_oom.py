@@ -12,7 +12,6 @@ The limit, not a huge batch, makes the shortage: batches are built ahead on thre
 tens of thousands of samples each would fill the host's memory first.
 """
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import torch
 
 from desktop_twin.training.trainer import TrainJob
-from tests.benchmarks.device_twin_model import prepared_t01
+from tests.benchmarks.device_twin_model import prepared_t01, recorder
 
 
 def main() -> None:
@@ -28,13 +27,7 @@ def main() -> None:
     gib = float(sys.argv[3]) if len(sys.argv) > 3 else 3.0
     batch = int(sys.argv[4]) if len(sys.argv) > 4 else 128
     steps = int(sys.argv[5]) if len(sys.argv) > 5 else 20
-    results = (out / "oom.jsonl").open("a")
-
-    def record(**values) -> None:
-        print(json.dumps(values), flush=True)
-        results.write(json.dumps(values) + "\n")
-        results.flush()
-
+    record = recorder(out / "oom.jsonl")
     total = torch.cuda.get_device_properties(0).total_memory
     torch.cuda.set_per_process_memory_fraction(min(1.0, gib * 2**30 / total))
     record(gpu=torch.cuda.get_device_name(), memory_gib=round(total / 2**30), limit_gib=gib, asked_batch=batch)

@@ -37,13 +37,7 @@ def main() -> None:
     # Scratch does not depend on the base: a session that only continues the base can skip it.
     starts = sys.argv[7].split(",") if len(sys.argv) > 7 else ["base", "scratch"]
     torch.backends.cudnn.benchmark = True
-    results = (out / "results.jsonl").open("a")
-
-    def record(**values) -> None:
-        print(json.dumps(values), flush=True)
-        results.write(json.dumps(values) + "\n")
-        results.flush()
-
+    record = recorder(out / "results.jsonl")
     started = time.monotonic()
     project = prepared_t01(carry)
     record(phase="prepare", seconds=round(time.monotonic() - started, 1), frames=project.manifest.prepared.frames)
@@ -72,6 +66,19 @@ def main() -> None:
         seconds_per_run = time.monotonic() - began
         record(phase="transfer", start=start, seconds=round(time.monotonic() - began, 1), points=points)
         shutil.copy(project.checkpoints_dir / "best.pt", out / f"t01_standard_{start}.pt")
+
+
+def recorder(path: Path):
+    """record(**values): prints them as a JSON line and appends it to `path` at once, so what a
+    run killed at its limit had measured still comes back."""
+    results = path.open("a")
+
+    def record(**values) -> None:
+        print(json.dumps(values), flush=True)
+        results.write(json.dumps(values) + "\n")
+        results.flush()
+
+    return record
 
 
 def budget_runs(project, runs: list[str], seconds_left: float, record) -> None:
