@@ -1,4 +1,4 @@
-"""A progress bar on a terminal (tqdm); silent when output goes to a script."""
+"""A progress bar on a terminal (tqdm); where output goes to a file or a pipe, a few plain lines instead."""
 
 import sys
 
@@ -7,8 +7,9 @@ from tqdm import tqdm
 
 class ProgressBar:
     def __init__(self, description: str, unit: str = "it", enabled: bool = True):
-        self._bar = tqdm(desc=description, unit=unit, disable=not enabled or not sys.stderr.isatty(),
-                         dynamic_ncols=True, leave=False)
+        drawn = enabled and sys.stderr.isatty()
+        self._logged = enabled and not drawn  # a log keeps milestones, not a bar redrawn in place
+        self._bar = tqdm(desc=description, unit=unit, disable=not drawn, dynamic_ncols=True, leave=False)
 
     def update(self, done: int, total: int | None = None) -> None:
         if total is not None and self._bar.total != total:
@@ -21,6 +22,11 @@ class ProgressBar:
 
     def write(self, text: str) -> None:
         tqdm.write(text)
+
+    def milestone(self, text: str) -> None:
+        """A line for where the bar is not drawn (output to a file or a pipe), so a log still shows progress."""
+        if self._logged:
+            print(text, flush=True)
 
     def __enter__(self) -> "ProgressBar":
         return self

@@ -49,7 +49,7 @@ def add_parsers(subparsers) -> None:
 
 def run_train(args) -> int:
     from desktop_twin.store import open_project
-    from desktop_twin.training.devices import choose_device
+    from desktop_twin.training.devices import choose_device, device_name
     from desktop_twin.training.presets import default_preset
     from desktop_twin.training.trainer import TrainJob
 
@@ -58,6 +58,9 @@ def run_train(args) -> int:
     job = TrainJob(project, preset, args.device, args.steps, args.minutes, args.from_scratch,
                    speech=not args.no_speech)
     with ProgressBar(f"Training ({preset})", unit="step", enabled=not args.json) as bar:
+        bar.milestone(f"Training ({preset}) on {device_name(job.device)}; held-out quality every "
+                      f"{job.preset.eval_every} steps.")
+
         def on_progress(event):
             if event.message and not args.json:
                 bar.write(event.message)
@@ -65,6 +68,9 @@ def run_train(args) -> int:
                 bar.update(event.step, event.total_steps)
                 held = f" held-out {event.held_out['psnr']:.2f} dB" if event.held_out else ""
                 bar.describe(f"loss {event.losses['total']:.4f}{held} on {event.device}")
+                if event.held_out:
+                    bar.milestone(f"Step {event.step} of {event.total_steps}: held-out {event.held_out['psnr']:.2f} dB "
+                                  f"PSNR, SSIM {event.held_out['ssim']:.3f}; loss {event.losses['total']:.4f}.")
         cancel = threading.Event()
         with stop_cleanly_on_signals(cancel.set):  # the run stops between steps and saves its checkpoint
             result = job.run(on_progress, cancel)
@@ -77,9 +83,6 @@ def run_train(args) -> int:
         print(f"Training ({preset}) {result.stopped} at step {result.step}."
               + (f" Best held-out: {held['psnr']:.2f} dB PSNR, SSIM {held['ssim']:.3f} "
                  f"(mouth {held['mouth_psnr']:.2f} dB)." if held else ""))
-        if result.speech:
-            print(f"Learnt to speak: {result.speech['steps']} steps on {result.speech['frames']} frames "
-                  f"in {result.speech['seconds']:.0f} s.")
         if result.stopped == "cancelled":
             print(f"Its checkpoint is saved: run `desktop-twin train {project.name}` again to go on.")
     return 130 if result.stopped == "cancelled" else 0
