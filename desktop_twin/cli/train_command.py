@@ -96,8 +96,11 @@ def run_pretrain(args) -> int:
     if not pack.is_file():
         print(build_pack(args.data, pack, exclude=tuple(args.exclude), progress=print))
     with ProgressBar("Pretraining", unit="step") as bar:
+        def on_progress(step, losses):
+            bar.describe(f"loss {losses['total']:.4f}")
+            bar.update(step, args.steps)
         summary = pretrain(pack, args.out, args.steps, args.batch_size, minutes=args.minutes,
-                           workers=args.workers, init=args.init, progress=lambda step, _: bar.update(step, args.steps))
+                           workers=args.workers, init=args.init, progress=on_progress)
     print(f"Wrote {args.out}: {summary['steps']} steps in {summary['seconds'] / 60:.1f} min on {summary['device']}.")
     return 0
 

@@ -32,3 +32,18 @@ def test_pretrain_writes_a_base_and_a_later_run_continues_it(pack, tmp_path):
     assert [run["steps"] for run in more["earlier_runs"]] == [2]
     changed = [k for k in base["model_state"] if not (base["model_state"][k] == more["model_state"][k]).all()]
     assert changed  # it trained on from the earlier weights
+
+
+def test_pretrain_command_logs_progress_lines_where_no_bar_is_drawn(capsys, monkeypatch, tmp_path):
+    from desktop_twin.cli import progress
+    from desktop_twin.cli.main import main
+
+    monkeypatch.setattr(progress, "LOG_SECONDS", 0.0)  # a line at each report (pretraining reports every 50 steps)
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "t05.mp4").symlink_to(shared_file("talking/t05_man_in_suit_6s.mp4"))
+    assert main(["pretrain", "--data", str(folder), "--out", str(tmp_path / "base.pt"),
+                 "--steps", "50", "--batch-size", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("Pretraining: 50 of 50 steps, loss ") for line in lines)  # stderr: no terminal
+    assert lines[-1].startswith(f"Wrote {tmp_path / 'base.pt'}: 50 steps")
