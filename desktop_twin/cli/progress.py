@@ -12,17 +12,17 @@ class ProgressBar:
     def __init__(self, description: str, unit: str = "it", enabled: bool = True):
         drawn = enabled and sys.stderr.isatty()
         self._logged = enabled and not drawn  # a log gets lines now and then, not a bar redrawn in place
-        self._description, self._unit, self._total, self._postfix = description, unit, None, ""
+        self._description, self._unit, self._postfix = description, unit, ""  # a disabled tqdm keeps no desc or unit
         self._last_line = time.monotonic()
         self._bar = tqdm(desc=description, unit=unit, disable=not drawn, dynamic_ncols=True, leave=False)
 
     def update(self, done: int, total: int | None = None) -> None:
-        if total is not None and self._total != total:
-            self._total = self._bar.total = total
+        if total is not None and self._bar.total != total:
+            self._bar.total = total
         self._bar.n = done
         self._bar.refresh()
         if self._logged and time.monotonic() - self._last_line >= LOG_SECONDS:
-            of = f" of {self._total}" if self._total else ""
+            of = f" of {self._bar.total}" if self._bar.total else ""
             postfix = f", {self._postfix}" if self._postfix else ""
             self.milestone(f"{self._description}: {done}{of} {self._unit}s{postfix}.")
 
