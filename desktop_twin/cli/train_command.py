@@ -16,7 +16,10 @@ def add_parsers(subparsers) -> None:
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     train.add_argument("--steps", type=int, help="the most steps to run (default: the preset's)")
     train.add_argument("--minutes", type=float, help="stop after this many minutes")
-    train.add_argument("--from-scratch", action="store_true", help="ignore the base model and any checkpoint")
+    train.add_argument("--restart", action="store_true",
+                       help="ignore the last checkpoint and start again from the base model")
+    train.add_argument("--from-scratch", action="store_true",
+                       help="ignore the base model and any checkpoint (to measure what the base brings)")
     train.add_argument("--no-speech", action="store_true",
                        help="skip learning to speak from the footage's sound (the twin then follows faces only)")
     train.add_argument("--json", action="store_true")
@@ -56,7 +59,7 @@ def run_train(args) -> int:
     project = open_project(args.name)
     preset = args.preset or default_preset(choose_device(args.device).type == "cuda")
     job = TrainJob(project, preset, args.device, args.steps, args.minutes, args.from_scratch,
-                   speech=not args.no_speech)
+                   speech=not args.no_speech, restart=args.restart)
     with ProgressBar(f"Training ({preset})", unit="step", enabled=not args.json) as bar:
         bar.milestone(f"Training ({preset}) on {device_name(job.device)}; held-out quality every "
                       f"{job.preset.eval_every} steps.")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_twin import __version__
 from desktop_twin.capture.footage import file_sha256
 from desktop_twin.errors import UserError
 from desktop_twin.resources import model_path
@@ -137,6 +138,7 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
         raise UserError("The footage has too little sound with a face in view for the twin to learn to speak: "
                         "record yourself talking for a minute or more.")
     model, base_sha256 = load_base()
+    source = _source(project, base_sha256, seed, steps)
     samples = build_samples(parts, model.config["frames_before"], model.config["frames_after"])
     total = steps or fine_tune_steps(len(samples))
     split = validation_split(parts)
@@ -158,10 +160,31 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
     level = float(np.median([-p.loudness_offset for p in parts]))
     save_checkpoint(path, {
         "kind": CHECKPOINT_KIND, **model_state(model), "reference_index": int(reference), "speech_level": level,
-        "train": {"frames": len(samples), "steps": total, "base_sha256": base_sha256, "timing": timing},
+        "train": {"frames": len(samples), "steps": total, "base_sha256": base_sha256, "timing": timing,
+                  "seconds": round(time.monotonic() - started, 1), "final_loss": float(np.mean(losses[-50:])),
+                  "source": source},
     })
     return SpeechTrainResult(total, len(samples), time.monotonic() - started, path, float(np.mean(losses[-50:])),
                              timing["delay_rows"])
+
+
+def learnt_speech(project: TwinProject, seed: int = 0) -> SpeechTrainResult | None:
+    """What the twin already learnt, when its checkpoint came from this very prepared footage, base
+    model, seed and version (fitting again would learn the same); None when it should learn again."""
+    path = project.checkpoints_dir / CHECKPOINT
+    if not path.is_file() or project.manifest.status != "prepared":
+        return None
+    train = load_checkpoint(path).get("train", {})
+    if train.get("source") != _source(project, file_sha256(model_path(BASE_MODEL)), seed, None):
+        return None
+    return SpeechTrainResult(train["steps"], train["frames"], train["seconds"], path, train["final_loss"],
+                             train["timing"]["delay_rows"])
+
+
+def _source(project: TwinProject, base_sha256: str, seed: int, steps: int | None) -> dict:
+    """What a fine-tuned speaking model is a function of."""
+    return {"prepared": project.manifest.prepared.prepared.isoformat(), "base_sha256": base_sha256,
+            "seed": seed, "steps": steps, "version": __version__}
 
 
 def _measured_timing(base: AudioMotionNet, split, fit_trial) -> dict:

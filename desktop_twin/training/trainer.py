@@ -29,7 +29,7 @@ from desktop_twin.training.presets import TrainPreset, get_preset
 from desktop_twin.training.schedule import apply_gradients, learning_rate, schedule_step
 from desktop_twin.training.same_person import is_one_person
 from desktop_twin.training.speech_timing import delay_ms
-from desktop_twin.training.speech_training import fine_tune_audio_motion
+from desktop_twin.training.speech_training import SpeechTrainResult, fine_tune_audio_motion, learnt_speech
 from desktop_twin.training.tensors import loader_threads, to_tensors
 from desktop_twin.training.renderer import BakedRenderer, TwinRenderer
 
@@ -64,13 +64,14 @@ class TrainResult:
 class TrainJob:
     def __init__(self, project: TwinProject, preset: str = "draft", device: str = "auto",
                  steps: int | None = None, minutes: float | None = None, from_scratch: bool = False,
-                 seed: int = 0, speech: bool = True):
+                 seed: int = 0, speech: bool = True, restart: bool = False):
         self.project = project
         self.preset: TrainPreset = get_preset(preset)
         self.device = choose_device(device)
         self.total_steps = steps or self.preset.steps
         self.minutes = minutes
-        self.from_scratch = from_scratch
+        self.from_scratch = from_scratch  # random weights instead of the base (for measuring transfer)
+        self.restart = restart or from_scratch  # the last checkpoint ignored
         self.seed = seed
         self.speech = speech  # after the renderer, fine-tune audio-to-motion on the footage's sound
         self.batch_size = self.preset.batch_size
@@ -131,7 +132,7 @@ class TrainJob:
         return data, Clip(data, train_indices, reference), held_out
 
     def _model_and_optimizer(self, data: PreparedData, reference: int, report):
-        resumable = self.latest_path.is_file() and not self.from_scratch
+        resumable = self.latest_path.is_file() and not self.restart
         state = load_checkpoint(self.latest_path) if resumable else None
         if state is not None and state["train"]["preset"] != self.preset.name:
             state = None  # another preset: start over rather than mix resolutions
@@ -198,12 +199,8 @@ class TrainJob:
         """Held-out metrics into the event; True when quality has stopped improving."""
         metrics, frames = held_out_metrics(model, data, held_out, self.preset.image_size, self.device)
         event.held_out, event.samples = metrics, sample_grid(frames)
-        state["history"].append({"step": state["step"], **metrics})
-        if state["best"] is None or metrics["psnr"] > state["best"]["psnr"] + MIN_IMPROVEMENT_DB:
-            state["best"], state["stale_evaluations"] = {"step": state["step"], **metrics}, 0
+        if record_evaluation(state, metrics):
             self._save(self.best_path, model, None, state)
-        else:
-            state["stale_evaluations"] += 1
         return state["stale_evaluations"] >= self.preset.patience
 
     def _save(self, path, model, optimizer, state) -> None:
@@ -221,6 +218,11 @@ class TrainJob:
 
     def _learn_to_speak(self, report, cancel: threading.Event | None) -> dict | None:
         """Audio-to-motion fine-tuned on the footage's sound; footage without speech says so and goes on."""
+        kept = learnt_speech(self.project, self.seed)
+        if kept is not None:
+            # The speaking model depends on the footage, not on the renderer: fitting again learns the same.
+            report_message(report, f"The twin already learnt to speak from this footage ({kept.frames} frames); kept.")
+            return _speech_summary(kept)
         report_message(report, "Learning to speak from the footage's sound.")
         try:
             result = fine_tune_audio_motion(self.project, _speech_progress(report), cancel, seed=self.seed)
@@ -229,8 +231,7 @@ class TrainJob:
             return None
         timing = f", the mouth moving {delay_ms(result.delay_rows)} ms after the sound" if result.delay_rows else ""
         report_message(report, f"Learnt to speak from {result.frames} frames in {result.seconds:.0f} s{timing}.")
-        return {"steps": result.steps, "frames": result.frames, "seconds": round(result.seconds, 1),
-                "delay_ms": delay_ms(result.delay_rows), "checkpoint": str(result.checkpoint)}
+        return _speech_summary(result)
 
     @functools.cache
     def _base_sha256(self) -> str:
@@ -241,6 +242,30 @@ class TrainJob:
         if not self.best_path.is_file():
             self._save(self.best_path, model, None, state)
         return TrainResult(state["step"], stopped, state["best"] or {}, str(self.best_path))
+
+
+def record_evaluation(state: dict, metrics: dict[str, float]) -> bool:
+    """Add a held-out evaluation to the training state; True when it is the best so far.
+
+    The best checkpoint takes every gain. Stopping counts the evaluations since quality last rose by
+    MIN_IMPROVEMENT_DB, so a run creeping up by hundredths of a dB still ends.
+    """
+    state["history"].append({"step": state["step"], **metrics})
+    # Checkpoints written before the mark existed: their best is where it stood.
+    mark = state.get("improvement_mark", state["best"]["psnr"] if state["best"] else None)
+    if mark is None or metrics["psnr"] > mark + MIN_IMPROVEMENT_DB:
+        state["improvement_mark"], state["stale_evaluations"] = metrics["psnr"], 0
+    else:
+        state["stale_evaluations"] += 1
+    is_best = state["best"] is None or metrics["psnr"] > state["best"]["psnr"]
+    if is_best:
+        state["best"] = {"step": state["step"], **metrics}
+    return is_best
+
+
+def _speech_summary(result: SpeechTrainResult) -> dict:
+    return {"steps": result.steps, "frames": result.frames, "seconds": round(result.seconds, 1),
+            "delay_ms": delay_ms(result.delay_rows), "checkpoint": str(result.checkpoint)}
 
 
 def _speech_progress(report):

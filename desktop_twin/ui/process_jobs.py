@@ -103,7 +103,7 @@ def prepare(project_path: str, send, cancel) -> str:
 
 
 def train(project_path: str, preset: str, device: str, steps: int | None, minutes: float | None,
-          from_scratch: bool, speech: bool, send, cancel) -> TrainOutcome:
+          restart: bool, speech: bool, send, cancel) -> TrainOutcome:
     from desktop_twin.training.trainer import TrainJob
 
     throttle = Throttle(send)
@@ -113,7 +113,7 @@ def train(project_path: str, preset: str, device: str, steps: int | None, minute
                              dict(p.held_out) if p.held_out else None, p.samples, p.message)
         throttle(update, final=bool(p.held_out or p.message or p.step == p.total_steps))
 
-    job = TrainJob(_project(project_path), preset, device, steps, minutes, from_scratch, speech=speech)
+    job = TrainJob(_project(project_path), preset, device, steps, minutes, speech=speech, restart=restart)
     result = job.run(on_progress, cancel)
     speech_result = getattr(result, "speech", None)
     return TrainOutcome(result.step, result.stopped, {k: float(v) for k, v in result.held_out.items()},

@@ -20,3 +20,8 @@ def test_train_output_for_scripts_and_logs(capsys, fresh_data_root):
     assert any(line.startswith("Resuming from step 2") for line in lines)
     assert any(line.startswith("Step 4 of 4: held-out ") and " dB PSNR, SSIM " in line for line in lines)
     assert lines[-1].startswith("Training (draft) finished at step 4. Best held-out: ")
+
+    assert main(["train", "suit", "--device", "cpu", "--steps", "2", "--no-speech", "--restart"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert not any("Resuming" in line for line in lines)
+    assert lines[-1].startswith("Training (draft) finished at step 2.")

@@ -168,6 +168,23 @@ def test_fine_tuning_twice_from_the_same_seed_learns_the_same(project):
     assert isinstance(AudioMotionNet(), torch.nn.Module)
 
 
+def test_training_again_keeps_what_the_twin_learnt_to_speak_from_the_same_footage(project):
+    project, _, _ = project
+    path = project.checkpoints_dir / CHECKPOINT
+
+    def train_again(seed: int = 0) -> list[str]:
+        messages = []
+        TrainJob(project, "draft", "cpu", steps=2, seed=seed).run(lambda e: e.message and messages.append(e.message))
+        return messages
+
+    train_again()  # (other tests fit with their own settings)
+    learnt = path.stat().st_mtime_ns
+    messages = train_again()
+    assert any("already learnt to speak" in m for m in messages)
+    assert not any(m.startswith("Learning to speak") for m in messages) and path.stat().st_mtime_ns == learnt
+    assert any(m.startswith("Learning to speak: step") for m in train_again(seed=1))  # another fit: learnt again
+
+
 def test_a_delayed_motion_is_a_window_further_back_of_the_same_length(project):
     project, _, _ = project
     parts, _, _ = project_parts(project)

@@ -11,7 +11,7 @@ from desktop_twin.errors import UserError
 from desktop_twin.store import create_project
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.data import PreparedData
-from desktop_twin.training.trainer import TrainJob
+from desktop_twin.training.trainer import MIN_IMPROVEMENT_DB, TrainJob, record_evaluation
 from tests.twins import prepared_twin
 
 
@@ -89,6 +89,28 @@ def test_from_scratch_ignores_the_checkpoint(fresh_twin):
     events = []
     quick_job(fresh_twin, steps=2, from_scratch=True).run(events.append)
     assert [e.step for e in events if e.step] == [1, 2]
+
+
+def test_restart_ignores_the_checkpoint_but_starts_from_the_base(fresh_twin):
+    quick_job(fresh_twin, steps=2).run()
+    restarted, scratch = [], []
+    quick_job(fresh_twin, steps=2, restart=True).run(restarted.append)
+    assert [e.step for e in restarted if e.step] == [1, 2]
+    assert not load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")["train"]["from_scratch"]
+    quick_job(fresh_twin, steps=1, from_scratch=True).run(scratch.append)
+    # The base already draws a face; random weights draw grey.
+    assert restarted[0].losses["total"] < 0.5 * scratch[0].losses["total"]
+
+
+def test_the_best_checkpoint_takes_every_gain_and_stopping_waits_for_a_clear_one():
+    state = {"step": 0, "best": None, "stale_evaluations": 0, "history": []}
+    small = MIN_IMPROVEMENT_DB / 2
+    verdicts = []
+    for step, psnr in enumerate([30.0, 30.0 + small, 30.0 + 2 * small - 0.001, 29.9, 30.2], 1):
+        state["step"] = step
+        verdicts.append((record_evaluation(state, {"psnr": psnr}), state["stale_evaluations"]))
+    assert verdicts == [(True, 0), (True, 1), (True, 2), (False, 3), (True, 0)]
+    assert state["best"] == {"step": 5, "psnr": 30.2} and len(state["history"]) == 5
 
 
 @pytest.mark.parametrize("where", ["to_tensors", "reconstruction_loss"])  # the batch's upload, or the model

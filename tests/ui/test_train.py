@@ -111,3 +111,26 @@ def test_a_preset_never_chosen_follows_the_device_found_and_a_chosen_one_stays(q
     assert context.settings.preset == "high"
     page._on_devices([("auto", "Automatic (CPU)"), ("cpu", "CPU")])
     assert page.preset.currentData() == "high"
+
+
+def test_start_over_trains_again_from_the_base_not_from_the_checkpoint(qtbot, window, trained_twin):
+    from desktop_twin.training.checkpoints import load_checkpoint
+
+    window.library.refresh(select=TWIN)
+    window.show_page("train")
+    page = window.train
+    page.preset.setCurrentIndex(page.preset.findData("draft"))
+    page.device.setCurrentIndex(page.device.findData("cpu"))
+    page.steps.setValue(2)
+    page.speech.setChecked(False)
+    assert page.start_button.text() == "Resume training"
+    page.start_over.setChecked(True)
+    assert page.start_button.text() == "Start training"
+    updates = []
+    with qtbot.waitSignal(page.trained, timeout=RUN_MS):
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+        page.worker.progress.connect(updates.append)
+    assert page.outcome.stopped == "finished" and page.outcome.step == 2
+    assert not any("Resuming" in (u.message or "") for u in updates)
+    saved = load_checkpoint(open_project(TWIN).checkpoints_dir / "latest.pt")
+    assert saved["step"] == 2 and not saved["train"]["from_scratch"]  # the base, not random weights

@@ -70,8 +70,9 @@ class TrainPage(QWidget):
         self.speech.setAccessibleName("Learn to speak from the footage's sound after training")
         self.speech.setChecked(settings.learn_to_speak)
         self.speech.toggled.connect(lambda on: setattr(settings, "learn_to_speak", on))
-        self.from_scratch = QCheckBox("Start over (ignore the last checkpoint)")
-        self.from_scratch.setAccessibleName("Start over, ignoring the last checkpoint")
+        self.start_over = QCheckBox("Start over from the base model (ignore the last checkpoint)")
+        self.start_over.setAccessibleName("Start over from the base model, ignoring the last checkpoint")
+        self.start_over.toggled.connect(lambda _: self._update_controls())  # Resume or Start
         options = QGroupBox("Training")
         form = QFormLayout(options)
         form.addRow("Preset", self.preset)
@@ -79,7 +80,7 @@ class TrainPage(QWidget):
         form.addRow("Stop after steps", self.steps)
         form.addRow("Stop after", self.minutes)
         form.addRow(self.speech)
-        form.addRow(self.from_scratch)
+        form.addRow(self.start_over)
 
         self.start_button = controls.button("Start training", "Start training", "Ctrl+T")
         self.pause_button = controls.button("Pause", "Pause training", "Ctrl+P")
@@ -202,7 +203,7 @@ class TrainPage(QWidget):
         busy_elsewhere = project is not None and self.worker is None and self.context.pool.activity(project.name)
         trainable = project is not None and can_train(project) and not busy_elsewhere
         resumable = trainable and (project.checkpoints_dir / "latest.pt").is_file()
-        self.start_button.setText("Resume training" if resumable and not self.from_scratch.isChecked()
+        self.start_button.setText("Resume training" if resumable and not self.start_over.isChecked()
                                   else "Start training")
         self.start_button.setEnabled(trainable and self.state == "idle")
         self.pause_button.setEnabled(self.state == "running")
@@ -210,7 +211,7 @@ class TrainPage(QWidget):
         self.cancel_button.setEnabled(self.state in ("running", "paused"))
         self.prepare_button.setVisible(project is not None and project.manifest.status == "recorded")
         self.prepare_button.setEnabled(not busy_elsewhere)
-        for widget in (self.preset, self.device, self.steps, self.minutes, self.speech, self.from_scratch):
+        for widget in (self.preset, self.device, self.steps, self.minutes, self.speech, self.start_over):
             widget.setEnabled(self.state == "idle")
 
     def _load_summary(self) -> None:
@@ -245,13 +246,13 @@ class TrainPage(QWidget):
             worker.finished.connect(self.context.selection.reload)
             self.status.setText("Preparing the footage…")
 
-    def start(self, from_scratch: bool | None = None) -> ProcessWorker | None:
+    def start(self, start_over: bool | None = None) -> ProcessWorker | None:
         project = self.context.selection.project
         if project is None or self.worker is not None or not can_train(project):
             return None
-        scratch = self.from_scratch.isChecked() if from_scratch is None else from_scratch
+        restart = self.start_over.isChecked() if start_over is None else start_over
         args = (str(project.path), self.preset.currentData(), self.device.currentData(), self.steps.value() or None,
-                float(self.minutes.value()) or None, scratch, self.speech.isChecked())
+                float(self.minutes.value()) or None, restart, self.speech.isChecked())
         self.worker = ProcessWorker("train", args, "training", project.name, "training")
         self.worker.progress.connect(self._on_update)
         self.worker.result.connect(self._on_outcome)
@@ -278,7 +279,7 @@ class TrainPage(QWidget):
     def resume(self) -> ProcessWorker | None:
         if self.state != "paused":
             return None
-        return self.start(from_scratch=False)
+        return self.start(start_over=False)
 
     def cancel(self) -> None:
         """Stop training; the last checkpoint is kept, so Start later resumes from it."""
