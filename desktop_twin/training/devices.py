@@ -19,3 +19,14 @@ def choose_device(requested: str = "auto") -> torch.device:
 
 def device_name(device: torch.device) -> str:
     return torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+
+
+def mixed_precision(device: torch.device) -> bool:
+    """Whether training computes in bfloat16 (weights and optimiser stay float32): on a GPU, and on a
+    CPU with native bfloat16 (AVX512-BF16 or AMX), where it measured 1.1-1.3x faster at the same
+    held-out quality. Other CPUs emulate it, slower than float32."""
+    if device.type == "cuda":
+        return True
+    # Private but long-standing checks; without them, float32.
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)

@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from desktop_twin.training.batches import BatchSampler, Clip
 from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
+from desktop_twin.training.devices import mixed_precision
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.pretrain_data import load_pack
 from desktop_twin.training.renderer import TwinRenderer, renderer_config
@@ -59,11 +60,12 @@ def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_r
                         persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
                         pin_memory=device.type == "cuda")
     started, step, history = time.monotonic(), 0, []
+    in_bfloat16 = mixed_precision(device)
     for step, batch in enumerate(loader, start=1):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(schedule_step(step, steps, started, minutes), steps, learning_rate_peak)
         batch = to_tensors(batch, device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=in_bfloat16):
             fake = trained(batch["sketch"], batch["reference_image"], batch["reference_sketch"])
         losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
         apply_gradients(losses["total"], model, optimizer)

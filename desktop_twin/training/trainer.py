@@ -22,7 +22,7 @@ from desktop_twin.training.batches import BatchSampler, Clip, Prefetcher, frame_
 from desktop_twin.training.baked_state import baked_from_state, baked_state
 from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
 from desktop_twin.training.data import PreparedData, sketch_at
-from desktop_twin.training.devices import choose_device, device_name
+from desktop_twin.training.devices import choose_device, device_name, mixed_precision
 from desktop_twin.training.evaluation import held_out_metrics, sample_grid
 from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import TrainPreset, get_preset
@@ -68,6 +68,7 @@ class TrainJob:
         self.project = project
         self.preset: TrainPreset = get_preset(preset)
         self.device = choose_device(device)
+        self.mixed_precision = mixed_precision(self.device)
         self.total_steps = steps or self.preset.steps
         self.minutes = minutes
         self.from_scratch = from_scratch  # random weights instead of the base (for measuring transfer)
@@ -181,7 +182,7 @@ class TrainJob:
 
     def _try_step(self, model, optimizer, batches: Prefetcher) -> dict[str, float]:
         batch = to_tensors(batches.next(self.batch_size), self.device)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.mixed_precision):
             fake = model(batch["sketch"])
         losses = reconstruction_loss(fake.float(), batch["target"], batch["weights"])
         apply_gradients(losses["total"], model, optimizer)

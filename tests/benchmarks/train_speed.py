@@ -16,6 +16,7 @@ from desktop_twin.training.losses import reconstruction_loss
 from desktop_twin.training.presets import PRESETS
 from desktop_twin.resources import model_path
 from desktop_twin.training.checkpoints import load_checkpoint
+from desktop_twin.training.devices import mixed_precision
 from desktop_twin.training.renderer import TwinRenderer
 from desktop_twin.training.schedule import apply_gradients
 from desktop_twin.training.trainer import BASE_MODEL
@@ -32,7 +33,7 @@ def steps_per_second(preset, device: torch.device, seconds: float) -> float:
     weights = torch.ones(batch, 1, size, size, device=device)
 
     def step():
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed_precision(device)):
             fake = model(sketch)
         apply_gradients(reconstruction_loss(fake.float(), target, weights)["total"], model, optimizer)
 

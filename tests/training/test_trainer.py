@@ -102,6 +102,18 @@ def test_restart_ignores_the_checkpoint_but_starts_from_the_base(fresh_twin):
     assert restarted[0].losses["total"] < 0.5 * scratch[0].losses["total"]
 
 
+@pytest.mark.parametrize("in_bfloat16", [False, True])
+def test_a_cpu_trains_in_float32_or_bfloat16_and_keeps_float32_weights(fresh_twin, in_bfloat16):
+    job = quick_job(fresh_twin, steps=2, speech=False)
+    job.mixed_precision = in_bfloat16  # which one a CPU gets follows its instructions (devices.py)
+    events = []
+    job.run(events.append)
+    assert [e.step for e in events if e.step] == [1, 2]
+    assert all(np.isfinite(e.losses["total"]) for e in events if e.step) and events[-1].held_out["psnr"] > 10
+    saved = load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")
+    assert {v.dtype for v in saved["model"]["state"].values()} == {torch.float32}
+
+
 def test_the_best_checkpoint_takes_every_gain_and_stopping_waits_for_a_clear_one():
     state = {"step": 0, "best": None, "stale_evaluations": 0, "history": []}
     small = MIN_IMPROVEMENT_DB / 2
