@@ -18,6 +18,7 @@ from desktop_twin.capture.footage import file_sha256
 from desktop_twin.errors import UserError
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
+from desktop_twin.training.averaging import WeightAverage
 from desktop_twin.training.batches import BatchSampler, Clip, Prefetcher, frame_sample, to_chw
 from desktop_twin.training.baked_state import baked_from_state, baked_state
 from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
@@ -91,6 +92,8 @@ class TrainJob:
     def _train_renderer(self, report, cancel: threading.Event | None) -> TrainResult:
         data, clip, held_out = self._load_data()
         model, optimizer, state = self._model_and_optimizer(data, clip.reference, report)
+        self.average = WeightAverage(baked_from_state(state["average"]) if "average" in state else model)
+        self.average.model.to(self.device)
         sampler = BatchSampler([clip], self.preset.image_size, seed=self.seed, with_reference=False)
         with Prefetcher(sampler, first=state["step"], threads=loader_threads(self.device)) as batches:
             return self._loop(model, optimizer, state, batches, data, held_out, report, cancel)
@@ -105,11 +108,12 @@ class TrainJob:
                 return self._finish(model, optimizer, state, "time limit")
             losses = self._step(model, optimizer, batches, schedule_step(state["step"], self.total_steps, started, self.minutes))
             state["step"] += 1
+            self.average.update(model, state["step"])
             eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
             event = TrainProgress(state["step"], self.total_steps, losses, eta, device_name(self.device),
                                   self.batch_size)
             if state["step"] % self.preset.eval_every == 0 or state["step"] == self.total_steps:
-                if self._evaluate(model, data, held_out, state, event):
+                if self._evaluate(data, held_out, state, event):
                     report(event)
                     return self._finish(model, optimizer, state, "converged")
             if time.monotonic() - last_save > CHECKPOINT_SECONDS:
@@ -196,19 +200,22 @@ class TrainJob:
                             "Close other programs using the GPU, or train with --device cpu.")
         self.batch_size //= 2
 
-    def _evaluate(self, model, data, held_out, state, event: TrainProgress) -> bool:
-        """Held-out metrics into the event; True when quality has stopped improving."""
-        metrics, frames = held_out_metrics(model, data, held_out, self.preset.image_size, self.device)
+    def _evaluate(self, data, held_out, state, event: TrainProgress) -> bool:
+        """The averaged weights' held-out metrics into the event; True when quality has stopped improving."""
+        metrics, frames = held_out_metrics(self.average.model, data, held_out, self.preset.image_size, self.device)
         event.held_out, event.samples = metrics, sample_grid(frames)
         if record_evaluation(state, metrics):
-            self._save(self.best_path, model, None, state)
+            self._save(self.best_path, self.average.model, None, state)
         return state["stale_evaluations"] >= self.preset.patience
 
     def _save(self, path, model, optimizer, state) -> None:
+        """With an optimizer, the weights being trained and their average (to resume); without, the
+        twin to keep."""
         save_checkpoint(path, {
-            **{k: v for k, v in state.items() if k not in ("model", "optimizer", "train")},
+            **{k: v for k, v in state.items() if k not in ("model", "optimizer", "average", "train")},
             "model": baked_state(model),
-            **({"optimizer": optimizer.state_dict()} if optimizer is not None else {}),
+            **({"optimizer": optimizer.state_dict(), "average": baked_state(self.average.model)}
+               if optimizer is not None else {}),
             "train": {"preset": self.preset.name, "image_size": self.preset.image_size,
                       "from_scratch": self.from_scratch, "total_steps": self.total_steps,
                       "base_sha256": self._base_sha256(), "footage_sha256": self._footage_sha256()},
@@ -241,7 +248,7 @@ class TrainJob:
     def _finish(self, model, optimizer, state, stopped: str) -> TrainResult:
         self._save(self.latest_path, model, optimizer, state)
         if not self.best_path.is_file():
-            self._save(self.best_path, model, None, state)
+            self._save(self.best_path, self.average.model, None, state)
         return TrainResult(state["step"], stopped, state["best"] or {}, str(self.best_path))
 
 

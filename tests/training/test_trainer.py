@@ -9,6 +9,7 @@ import torch
 
 from desktop_twin.errors import UserError
 from desktop_twin.store import create_project
+from desktop_twin.training.averaging import MAX_DECAY, WeightAverage, decay_at
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.data import PreparedData
 from desktop_twin.training.trainer import MIN_IMPROVEMENT_DB, TrainJob, record_evaluation
@@ -112,6 +113,26 @@ def test_a_cpu_trains_in_float32_or_bfloat16_and_keeps_float32_weights(fresh_twi
     assert all(np.isfinite(e.losses["total"]) for e in events if e.step) and events[-1].held_out["psnr"] > 10
     saved = load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")
     assert {v.dtype for v in saved["model"]["state"].values()} == {torch.float32}
+
+
+def test_the_twin_kept_is_the_average_of_the_trained_weights(fresh_twin):
+    quick_job(fresh_twin, steps=2, speech=False).run()  # one evaluation, at step 2
+    latest = load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")
+    kept = load_checkpoint(fresh_twin.checkpoints_dir / "best.pt")["model"]["state"]
+    trained, averaged = latest["model"]["state"], latest["average"]["state"]
+    assert all(torch.equal(kept[name], averaged[name]) for name in kept)
+    assert not all(torch.equal(kept[name], trained[name]) for name in kept)
+
+
+def test_the_average_follows_the_weights_fast_at_first_then_slowly():
+    model = torch.nn.Linear(2, 1)
+    average = WeightAverage(model)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    average.update(model, step=1)
+    assert torch.allclose(average.model.weight, start + (1.0 - decay_at(1)))
+    assert decay_at(1) < 0.2 and decay_at(100) > 0.9 and decay_at(10**6) == MAX_DECAY
 
 
 def test_the_best_checkpoint_takes_every_gain_and_stopping_waits_for_a_clear_one():
