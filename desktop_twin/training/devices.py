@@ -23,7 +23,7 @@ def device_name(device: torch.device) -> str:
 
 def mixed_precision(device: torch.device) -> bool:
     """Whether training computes in bfloat16 (weights and optimiser stay float32): on a GPU, and on a
-    CPU with native bfloat16 (AVX512-BF16 or AMX), where it measured 1.1-1.3x faster at the same
+    CPU with native bfloat16 (AVX512-BF16 or AMX), where it measured 1.1-1.5x faster at the same
     held-out quality. Other CPUs emulate it, slower than float32."""
     if device.type == "cuda":
         return True

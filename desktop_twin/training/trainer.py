@@ -77,6 +77,7 @@ class TrainJob:
         self.seed = seed
         self.speech = speech  # after the renderer, fine-tune audio-to-motion on the footage's sound
         self.batch_size = self.preset.batch_size
+        self.average: WeightAverage | None = None  # of the weights being trained: the twin kept
         self.latest_path = project.checkpoints_dir / "latest.pt"
         self.best_path = project.checkpoints_dir / "best.pt"
 

@@ -12,16 +12,21 @@ STEPS = 24  # enough that a pause or a quit lands mid-run; only the last step is
 RUN_MS = 120_000  # a run's first step includes starting a process that loads torch
 
 
-@pytest.fixture
-def train_page(qtbot, window, prepared_twin):
+def draft_on_the_cpu(window, steps: int):
+    """The train page of the twin, set for a tiny draft run on the CPU."""
     window.library.refresh(select=TWIN)
     window.show_page("train")
     page = window.train
     page.preset.setCurrentIndex(page.preset.findData("draft"))
     page.device.setCurrentIndex(page.device.findData("cpu"))
-    page.steps.setValue(STEPS)
+    page.steps.setValue(steps)
     page.speech.setChecked(False)  # (learning to speak after the renderer is the core's; it adds a minute under load)
     return page
+
+
+@pytest.fixture
+def train_page(qtbot, window, prepared_twin):
+    return draft_on_the_cpu(window, STEPS)
 
 
 def test_quit_mid_run_then_resume_after_restart_pause_and_finish(qtbot, window, train_page, context,
@@ -116,13 +121,7 @@ def test_a_preset_never_chosen_follows_the_device_found_and_a_chosen_one_stays(q
 def test_start_over_trains_again_from_the_base_not_from_the_checkpoint(qtbot, window, trained_twin):
     from desktop_twin.training.checkpoints import load_checkpoint
 
-    window.library.refresh(select=TWIN)
-    window.show_page("train")
-    page = window.train
-    page.preset.setCurrentIndex(page.preset.findData("draft"))
-    page.device.setCurrentIndex(page.device.findData("cpu"))
-    page.steps.setValue(2)
-    page.speech.setChecked(False)
+    page = draft_on_the_cpu(window, steps=2)
     assert page.start_button.text() == "Resume training"
     page.start_over.setChecked(True)
     assert page.start_button.text() == "Start training"
