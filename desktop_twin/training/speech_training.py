@@ -158,14 +158,14 @@ def fine_tune_audio_motion(project: TwinProject, progress: Callable[[int, int, f
     delay_motion(model, timing["delay_rows"])
     path = project.checkpoints_dir / CHECKPOINT
     level = float(np.median([-p.loudness_offset for p in parts]))
+    result = SpeechTrainResult(total, len(samples), time.monotonic() - started, path, float(np.mean(losses[-50:])),
+                               timing["delay_rows"])
     save_checkpoint(path, {
         "kind": CHECKPOINT_KIND, **model_state(model), "reference_index": int(reference), "speech_level": level,
-        "train": {"frames": len(samples), "steps": total, "base_sha256": base_sha256, "timing": timing,
-                  "seconds": round(time.monotonic() - started, 1), "final_loss": float(np.mean(losses[-50:])),
-                  "source": source},
+        "train": {"frames": result.frames, "steps": total, "base_sha256": base_sha256, "timing": timing,
+                  "seconds": round(result.seconds, 1), "final_loss": result.final_loss, "source": source},
     })
-    return SpeechTrainResult(total, len(samples), time.monotonic() - started, path, float(np.mean(losses[-50:])),
-                             timing["delay_rows"])
+    return result
 
 
 def learnt_speech(project: TwinProject, seed: int = 0) -> SpeechTrainResult | None:

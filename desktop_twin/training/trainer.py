@@ -118,7 +118,7 @@ class TrainJob:
                     report(event)
                     return self._finish(model, optimizer, state, "converged")
             if time.monotonic() - last_save > CHECKPOINT_SECONDS:
-                self._save(self.latest_path, model, optimizer, state)
+                self._save_latest(model, optimizer, state)
                 last_save = time.monotonic()
             report(event)
         return self._finish(model, optimizer, state, "finished")
@@ -206,17 +206,22 @@ class TrainJob:
         metrics, frames = held_out_metrics(self.average.model, data, held_out, self.preset.image_size, self.device)
         event.held_out, event.samples = metrics, sample_grid(frames)
         if record_evaluation(state, metrics):
-            self._save(self.best_path, self.average.model, None, state)
+            self._save_best(state)
         return state["stale_evaluations"] >= self.preset.patience
 
-    def _save(self, path, model, optimizer, state) -> None:
-        """With an optimizer, the weights being trained and their average (to resume); without, the
-        twin to keep."""
+    def _save_latest(self, model, optimizer, state) -> None:
+        """What a resumed run goes on from: the weights being trained, their optimiser and their average."""
+        self._save(self.latest_path, state, model=baked_state(model), optimizer=optimizer.state_dict(),
+                   average=baked_state(self.average.model))
+
+    def _save_best(self, state) -> None:
+        """The twin to keep: the average of the weights."""
+        self._save(self.best_path, state, model=baked_state(self.average.model))
+
+    def _save(self, path, state, **weights) -> None:
         save_checkpoint(path, {
             **{k: v for k, v in state.items() if k not in ("model", "optimizer", "average", "train")},
-            "model": baked_state(model),
-            **({"optimizer": optimizer.state_dict(), "average": baked_state(self.average.model)}
-               if optimizer is not None else {}),
+            **weights,
             "train": {"preset": self.preset.name, "image_size": self.preset.image_size,
                       "from_scratch": self.from_scratch, "total_steps": self.total_steps,
                       "base_sha256": self._base_sha256(), "footage_sha256": self._footage_sha256()},
@@ -247,9 +252,9 @@ class TrainJob:
         return file_sha256(model_path(BASE_MODEL))
 
     def _finish(self, model, optimizer, state, stopped: str) -> TrainResult:
-        self._save(self.latest_path, model, optimizer, state)
+        self._save_latest(model, optimizer, state)
         if not self.best_path.is_file():
-            self._save(self.best_path, self.average.model, None, state)
+            self._save_best(state)
         return TrainResult(state["step"], stopped, state["best"] or {}, str(self.best_path))
 
 
