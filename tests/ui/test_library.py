@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
@@ -85,13 +85,13 @@ def drop_on(widget, *paths: Path) -> bool:
     pointer: the real drags across windows are in test_drag_and_drop_x11). True if accepted."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    point = QPointF(widget.width() / 2, widget.height() / 2)
+    point = QPoint(widget.width() // 2, widget.height() // 2)
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     enter = QDragEnterEvent(point, *args)
     QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
         return False
-    drop = QDropEvent(point, *args)
+    drop = QDropEvent(QPointF(point), *args)
     QApplication.sendEvent(widget, drop)
     return drop.isAccepted()
 
