@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from desktop_twin.cli.arguments import positive
 from desktop_twin.cli.output import print_json
 
 STAGE_LABELS = {"face": "face tracking", "retarget_sketch": "retarget + sketch", "renderer": "renderer",
@@ -17,7 +18,8 @@ def add_parsers(subparsers) -> None:
     parser.add_argument("twin", type=Path, nargs="?", metavar="FILE.twin")
     parser.add_argument("--drive", type=Path, metavar="VIDEO",
                         help="run the pipeline on this video's frames (default: the twin's own frame, replayed)")
-    parser.add_argument("--runs", type=int, default=50, metavar="N", help="timed runs per figure (default 50)")
+    parser.add_argument("--runs", type=positive(int), default=50, metavar="N",
+                        help="timed runs per figure (default 50)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 

@@ -2,6 +2,7 @@
 
 import argparse
 
+from desktop_twin.cli.arguments import positive
 from desktop_twin.errors import UserError
 
 
@@ -12,7 +13,7 @@ def add_record_parser(subparsers) -> argparse.ArgumentParser:
                     "then prompts to read, turn and express, with live quality warnings.",
     )
     parser.add_argument("name", nargs="?", help="the twin to record for")
-    parser.add_argument("--seconds", type=float, help="length of the take (default: the whole script)")
+    parser.add_argument("--seconds", type=positive(float), help="length of the take (default: the whole script)")
     parser.add_argument("--camera", default="0", help="camera index or name, or a video file (default: 0)")
     parser.add_argument("--mic", help="microphone index or name (default: the system's default)")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from desktop_twin.cli.arguments import positive
 from desktop_twin.cli.progress import ProgressBar
 
 PROVIDERS = ("auto", "cuda", "cpu")  # runtime.sessions.CHOICES, named here so the parser loads no ONNX Runtime
@@ -21,7 +22,8 @@ def add_parsers(subparsers) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="OUT.mp4")
     parser.add_argument("--side-by-side", action="store_true",
                         help="with --drive: the driving video on the left, the twin on the right")
-    parser.add_argument("--fps", type=float, default=25.0, help="with --audio: frames per second (default 25)")
+    parser.add_argument("--fps", type=positive(float), default=25.0,
+                        help="with --audio: frames per second (default 25)")
     parser.add_argument("--provider", choices=PROVIDERS, default="auto",
                         help="where the models run (default: the GPU when CUDA works, else the CPU)")
     parser.set_defaults(run=run)

@@ -3,19 +3,21 @@
 import threading
 from pathlib import Path
 
+from desktop_twin.cli.arguments import positive
 from desktop_twin.cli.output import print_json
 from desktop_twin.cli.progress import ProgressBar
 from desktop_twin.cli.stopping import stop_cleanly_on_signals
+from desktop_twin.errors import command
 
 
 def add_parsers(subparsers) -> None:
     train = subparsers.add_parser("train", help="fine-tune the twin on its prepared footage")
     train.add_argument("name")
     train.add_argument("--preset", choices=["draft", "standard", "high"],
-                       help="default: standard on a GPU, draft on a CPU")
+                       help="default: the last run's, else standard on a GPU and draft on a CPU")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    train.add_argument("--steps", type=int, help="the most steps to run (default: the preset's)")
-    train.add_argument("--minutes", type=float, help="stop after this many minutes")
+    train.add_argument("--steps", type=positive(int), help="the most steps to run (default: the preset's)")
+    train.add_argument("--minutes", type=positive(float), help="stop after this many minutes")
     train.add_argument("--restart", action="store_true",
                        help="ignore the last checkpoint and start again from the base model")
     train.add_argument("--from-scratch", action="store_true",
@@ -28,9 +30,9 @@ def add_parsers(subparsers) -> None:
     pretrain = subparsers.add_parser("pretrain", help="pretrain the base renderer on folders of videos")
     pretrain.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR")
     pretrain.add_argument("--out", type=Path, required=True, metavar="FILE")
-    pretrain.add_argument("--steps", type=int, default=20000)
-    pretrain.add_argument("--minutes", type=float)
-    pretrain.add_argument("--batch-size", type=int, default=16)
+    pretrain.add_argument("--steps", type=positive(int), default=20000)
+    pretrain.add_argument("--minutes", type=positive(float))
+    pretrain.add_argument("--batch-size", type=positive(int), default=16)
     pretrain.add_argument("--workers", type=int, default=0, help="data-loading processes (use several on a GPU)")
     pretrain.add_argument("--exclude", nargs="*", default=[], help="skip videos whose names contain these")
     pretrain.add_argument("--pack", type=Path, help="the pack file to build or reuse (default: beside --out)")
@@ -43,7 +45,7 @@ def add_parsers(subparsers) -> None:
                     "the mouth's motion from the sound across them: the base every twin fine-tunes to speak.")
     speech.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR")
     speech.add_argument("--out", type=Path, required=True, metavar="FILE")
-    speech.add_argument("--steps", type=int, default=1500)
+    speech.add_argument("--steps", type=positive(int), default=1500)
     speech.add_argument("--exclude", nargs="*", default=[], help="skip videos whose names contain these")
     speech.add_argument("--cache", type=Path, metavar="DIR", help="keep the tracked videos here for the next run")
     speech.add_argument("--seed", type=int, default=0)
@@ -54,10 +56,12 @@ def run_train(args) -> int:
     from desktop_twin.store import open_project
     from desktop_twin.training.devices import choose_device, device_name
     from desktop_twin.training.presets import default_preset
-    from desktop_twin.training.trainer import TrainJob
+    from desktop_twin.training.trainer import TrainJob, resumable_preset
 
     project = open_project(args.name)
-    preset = args.preset or default_preset(choose_device(args.device).type == "cuda")
+    resumes = not (args.restart or args.from_scratch)
+    preset = (args.preset or (resumes and resumable_preset(project))
+              or default_preset(choose_device(args.device).type == "cuda"))
     job = TrainJob(project, preset, args.device, args.steps, args.minutes, args.from_scratch,
                    speech=not args.no_speech, restart=args.restart)
     with ProgressBar(f"Training ({preset})", unit="step", enabled=not args.json) as bar:
@@ -87,7 +91,7 @@ def run_train(args) -> int:
               + (f" Best held-out: {held['psnr']:.2f} dB PSNR, SSIM {held['ssim']:.3f} "
                  f"(mouth {held['mouth_psnr']:.2f} dB)." if held else ""))
         if result.stopped == "cancelled":
-            print(f"Its checkpoint is saved: run `desktop-twin train {project.name}` again to go on.")
+            print(f"Its checkpoint is saved: run `{command('train', project.name)}` again to go on.")
     return 130 if result.stopped == "cancelled" else 0
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from desktop_twin.capture.footage import file_sha256
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
 from desktop_twin.training.averaging import WeightAverage
@@ -88,6 +88,8 @@ class TrainJob:
         result = self._train_renderer(report, cancel)
         if self.speech and result.stopped != "cancelled":
             result.speech = self._learn_to_speak(report, cancel)
+            if cancel is not None and cancel.is_set():
+                result.stopped = "cancelled"  # while learning to speak: the next run learns it
         return result
 
     def _train_renderer(self, report, cancel: threading.Event | None) -> TrainResult:
@@ -128,7 +130,7 @@ class TrainJob:
     def _load_data(self) -> tuple[PreparedData, Clip, np.ndarray]:
         if self.project.manifest.status != "prepared":
             raise UserError(f"Twin {self.project.name!r} has no prepared footage (or it changed since). "
-                            f"Run: desktop-twin prepare {self.project.name}")
+                            f"Run: {command('prepare', self.project.name)}")
         data = PreparedData.load(self.project.prepared_dir)
         train_indices, held_out = data.held_out_split()
         reference = data.reference_index(train_indices)
@@ -141,7 +143,10 @@ class TrainJob:
         resumable = self.latest_path.is_file() and not self.restart
         state = load_checkpoint(self.latest_path) if resumable else None
         if state is not None and state["train"]["preset"] != self.preset.name:
-            state = None  # another preset: start over rather than mix resolutions
+            # Another preset: start over rather than mix resolutions.
+            report_message(report, f"The last checkpoint was trained with the {state['train']['preset']} preset: "
+                                   f"training starts over with {self.preset.name}.")
+            state = None
         if state is not None and state["train"].get("footage_sha256") != self._footage_sha256():
             report_message(report, "The footage changed since the last checkpoint: training starts over.")
             state = None
@@ -241,7 +246,8 @@ class TrainJob:
         try:
             result = fine_tune_audio_motion(self.project, _speech_progress(report), cancel, seed=self.seed)
         except UserError as error:
-            report_message(report, f"The twin did not learn to speak: {error}")
+            if cancel is None or not cancel.is_set():
+                report_message(report, f"The twin did not learn to speak: {error}")
             return None
         timing = f", the mouth moving {delay_ms(result.delay_rows)} ms after the sound" if result.delay_rows else ""
         report_message(report, f"Learnt to speak from {result.frames} frames in {result.seconds:.0f} s{timing}.")
@@ -256,6 +262,12 @@ class TrainJob:
         if not self.best_path.is_file():
             self._save_best(state)
         return TrainResult(state["step"], stopped, state["best"] or {}, str(self.best_path))
+
+
+def resumable_preset(project: TwinProject) -> str | None:
+    """The preset of the checkpoint a run would go on from, if there is one."""
+    path = project.checkpoints_dir / "latest.pt"
+    return load_checkpoint(path)["train"]["preset"] if path.is_file() else None
 
 
 def record_evaluation(state: dict, metrics: dict[str, float]) -> bool:

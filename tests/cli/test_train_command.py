@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from desktop_twin.cli.main import main
 from tests.twins import prepared_twin
 
@@ -25,3 +27,26 @@ def test_train_output_for_scripts_and_logs(capsys, fresh_data_root):
     lines = capsys.readouterr().out.splitlines()
     assert not any("Resuming" in line for line in lines)
     assert lines[-1].startswith("Training (draft) finished at step 2.")
+
+
+def test_train_goes_on_with_the_last_runs_preset_unless_told_another(capsys, fresh_data_root):
+    prepared_twin(fresh_data_root)
+    assert main(["train", "suit", "--device", "cpu", "--preset", "standard", "--steps", "1", "--no-speech"]) == 0
+    capsys.readouterr()
+
+    assert main(["train", "suit", "--device", "cpu", "--steps", "2", "--no-speech"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Training (standard) on CPU")  # not the CPU's default, draft
+    assert any(line.startswith("Resuming from step 1") for line in lines)
+
+    assert main(["train", "suit", "--device", "cpu", "--preset", "draft", "--steps", "1", "--no-speech"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "The last checkpoint was trained with the standard preset: training starts over with draft." in lines
+
+
+def test_step_and_minute_counts_must_be_above_zero(capsys):
+    for option, value in (("--steps", "0"), ("--minutes", "-1")):
+        with pytest.raises(SystemExit) as stopped:
+            main(["train", "suit", option, value])
+        assert stopped.value.code == 2
+        assert f"argument {option}: must be above zero" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from desktop_twin.store import create_project
 from desktop_twin.training.averaging import MAX_DECAY, WeightAverage, decay_at
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.data import PreparedData
-from desktop_twin.training.trainer import MIN_IMPROVEMENT_DB, TrainJob, record_evaluation
+from desktop_twin.training.trainer import MIN_IMPROVEMENT_DB, TrainJob, record_evaluation, resumable_preset
 from tests.twins import prepared_twin
 
 
@@ -83,6 +83,33 @@ def test_a_new_run_resumes_from_the_last_checkpoint_and_says_so(fresh_twin):
     assert "Resuming from step 2" in events[0].message
     assert [e.step for e in events if e.step] == [3, 4]
     assert result.step == 4
+
+
+def test_another_preset_starts_over_and_says_so(fresh_twin):
+    quick_job(fresh_twin, steps=2).run()
+    assert resumable_preset(fresh_twin) == "draft"
+    job = TrainJob(fresh_twin, "standard", "cpu", steps=1, speech=False)
+    job.batch_size = 1
+    events = []
+    job.run(events.append)
+    assert events[0].message == ("The last checkpoint was trained with the draft preset: "
+                                 "training starts over with standard.")
+    assert [e.step for e in events if e.step] == [1]
+    assert resumable_preset(fresh_twin) == "standard"
+
+
+def test_cancel_while_learning_to_speak_is_a_cancelled_run(fresh_twin):
+    cancel, messages = threading.Event(), []
+
+    def on_progress(event):
+        if event.message:
+            messages.append(event.message)
+            if event.message.startswith("Learning to speak"):
+                cancel.set()
+
+    result = quick_job(fresh_twin, steps=2, speech=True).run(on_progress, cancel)
+    assert result.stopped == "cancelled" and result.step == 2 and result.speech is None
+    assert not any("did not learn to speak" in m for m in messages)  # it was stopped, not unable
 
 
 def test_from_scratch_ignores_the_checkpoint(fresh_twin):

@@ -133,3 +133,13 @@ def test_start_over_trains_again_from_the_base_not_from_the_checkpoint(qtbot, wi
     assert not any("Resuming" in (u.message or "") for u in updates)
     saved = load_checkpoint(open_project(TWIN).checkpoints_dir / "latest.pt")
     assert saved["step"] == 2 and not saved["train"]["from_scratch"]  # the base, not random weights
+
+
+def test_resume_is_offered_only_for_the_preset_of_the_last_run(qtbot, window, trained_twin):
+    page = draft_on_the_cpu(window, steps=2)  # the twin's checkpoint is of a draft run
+    qtbot.waitUntil(lambda: page._checkpoint_preset == "draft", timeout=60_000)  # read from the checkpoint
+    assert page.start_button.text() == "Resume training"
+    page.preset.setCurrentIndex(page.preset.findData("standard"))
+    assert page.start_button.text() == "Start training"  # another preset starts over
+    page.preset.setCurrentIndex(page.preset.findData("draft"))
+    assert page.start_button.text() == "Resume training"

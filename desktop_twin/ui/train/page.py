@@ -38,6 +38,7 @@ class TrainPage(QWidget):
         self.outcome: TrainOutcome | None = None
         self._devices_probed = False
         self._summary_for: str | None = None
+        self._checkpoint_preset: str | None = None  # the last run's, once its checkpoint is read
         self._shown_twin: str | None = None
         self._build()
         context.selection.changed.connect(lambda _p: self._on_twin_changed())
@@ -51,6 +52,7 @@ class TrainPage(QWidget):
         self.preset = _combo("Training preset", PRESETS, settings.preset or default_preset(on_gpu=False))
         self.device = _combo("Training device", DEVICES, settings.train_device)
         self.preset.currentIndexChanged.connect(lambda _i: setattr(settings, "preset", self.preset.currentData()))
+        self.preset.currentIndexChanged.connect(lambda _i: self._update_controls())
         self.device.currentIndexChanged.connect(lambda _i: setattr(settings, "train_device", self.device.currentData()))
         self.device.currentIndexChanged.connect(lambda _i: self._suggest_preset())
         self.steps = QSpinBox()
@@ -150,13 +152,14 @@ class TrainPage(QWidget):
         self._suggest_preset()
 
     def _suggest_preset(self) -> None:
-        """Until the person chooses a preset, show the one that suits the device training will use."""
+        """Until the person chooses a preset, show the last run's (so it resumes), else the one that suits
+        the device training will use."""
         if self.context.settings.preset:
             return
         gpu_found = self.device.findData("cuda") >= 0
         on_gpu = gpu_found and self.device.currentData() != "cpu"
         self.preset.blockSignals(True)  # a suggestion, not a choice: nothing is stored
-        self.preset.setCurrentIndex(self.preset.findData(default_preset(on_gpu)))
+        self.preset.setCurrentIndex(self.preset.findData(self._checkpoint_preset or default_preset(on_gpu)))
         self.preset.blockSignals(False)
 
     # -- state ------------------------------------------------------------------------------------------
@@ -176,6 +179,7 @@ class TrainPage(QWidget):
             self.progress.setValue(0)
             self.progress.setFormat("Not started")
             self._summary_for = None
+            self._checkpoint_preset = None
         elif self.state != "idle" or self.outcome is not None:
             self._update_controls()  # the same twin after a run: keep its curves and what it said
             return
@@ -202,7 +206,9 @@ class TrainPage(QWidget):
         project = self.context.selection.project
         busy_elsewhere = project is not None and self.worker is None and self.context.pool.activity(project.name)
         trainable = project is not None and can_train(project) and not busy_elsewhere
-        resumable = trainable and (project.checkpoints_dir / "latest.pt").is_file()
+        # Another preset than the checkpoint's starts over (the trainer says so): no "Resume" then.
+        resumable = (trainable and (project.checkpoints_dir / "latest.pt").is_file()
+                     and self._checkpoint_preset in (None, self.preset.currentData()))
         self.start_button.setText("Resume training" if resumable and not self.start_over.isChecked()
                                   else "Start training")
         self.start_button.setEnabled(trainable and self.state == "idle")
@@ -228,7 +234,12 @@ class TrainPage(QWidget):
         self.context.pool.start(worker)
 
     def _on_summary(self, name: str, summary: dict) -> None:
-        if name != self.context.selection.name or not summary or self.quality_plot.series:
+        if name != self.context.selection.name or not summary or self.state not in ("idle", "paused"):
+            return  # another twin, or a run began while the checkpoint was read: its curves are the run's
+        self._checkpoint_preset = summary["preset"] or None
+        self._suggest_preset()
+        self._update_controls()
+        if self.quality_plot.series:
             return
         for entry in summary["history"]:
             self._add_held_out(entry["step"], entry)
@@ -251,6 +262,7 @@ class TrainPage(QWidget):
         if project is None or self.worker is not None or not can_train(project):
             return None
         restart = self.start_over.isChecked() if start_over is None else start_over
+        self._checkpoint_preset = self.preset.currentData()  # the checkpoint this run leaves
         args = (str(project.path), self.preset.currentData(), self.device.currentData(), self.steps.value() or None,
                 float(self.minutes.value()) or None, restart, self.speech.isChecked())
         self.worker = ProcessWorker("train", args, "training", project.name, "training")
