@@ -9,6 +9,7 @@ from desktop_twin.store import TwinProject, open_project
 
 EXPORTS_FOLDER = "exports"
 TWIN_SUFFIX = ".twin"
+SPEECH_CHECKPOINT = "audio_motion.pt"  # training.speech_training.CHECKPOINT (the UI does not import torch's side)
 # The statuses a card shows, in the order a twin goes through them.
 STATUSES = ("empty", "recorded", "prepared", "training", "ready")
 STATUS_TEXT = {
@@ -30,11 +31,14 @@ def best_checkpoint(project: TwinProject) -> Path:
 
 
 def bundle_is_current(project: TwinProject) -> bool:
-    """True when the .twin file exists and is not older than the best checkpoint."""
-    bundle, best = bundle_path(project), best_checkpoint(project)
+    """True when the .twin file exists and is not older than any checkpoint it is made from:
+    the best renderer and the speaking model (learnt after the renderer, or alone on a later run)."""
+    bundle = bundle_path(project)
     if not bundle.is_file():
         return False
-    return not best.is_file() or bundle.stat().st_mtime_ns >= best.stat().st_mtime_ns
+    made_from = [best_checkpoint(project), project.checkpoints_dir / SPEECH_CHECKPOINT]
+    built = bundle.stat().st_mtime_ns
+    return all(built >= path.stat().st_mtime_ns for path in made_from if path.is_file())
 
 
 def is_trained(project: TwinProject) -> bool:

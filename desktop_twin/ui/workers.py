@@ -202,7 +202,7 @@ class WorkerPool(QObject):
         self.closed = True
         for worker in list(self.workers):
             worker.cancel()
-        ended = all(worker.wait(int(timeout_seconds * 1000)) for worker in list(self.workers))
+        ended = all([worker.wait(int(timeout_seconds * 1000)) for worker in list(self.workers)])  # wait for each
         for worker in list(self.workers):
             self._on_finished(worker)
         return ended

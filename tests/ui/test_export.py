@@ -19,7 +19,7 @@ def choose(window, page="export"):
     return window.export
 
 
-def test_the_twin_file_is_made_on_demand_by_the_export_worker(window, trained_twin):
+def test_the_twin_file_is_made_on_demand_by_the_export_worker(window, trained_twin, ready_template):
     """The session's .twin (ready_template) was made by TwinBundles.ensure; here, what it reported."""
     page = choose(window)
     assert "Made when you first drag or save it" in page.file_status.text()  # not made yet for this copy
@@ -90,3 +90,20 @@ def test_render_an_mp4_of_the_twin_speaking_a_sound_file(qtbot, window, ready_tw
     frames = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
     video.release()
     assert frames == pytest.approx(2.535 * 25, abs=2)  # the sound's length at 25 frames per second
+
+
+def test_a_render_waiting_for_the_twin_file_holds_its_place_and_can_be_cancelled(window, trained_twin, tmp_path):
+    page = choose(window)
+    page.set_driving_video(shared_file(DRIVER))
+    page.render(tmp_path / "waiting.mp4")  # the .twin file is not made yet: the render waits for it
+    assert page.render_status.text() == "Waiting for the .twin file…"
+    assert not page.render_button.isEnabled() and page.render_cancel.isEnabled()
+    page.render(tmp_path / "again.mp4")
+    assert len(page.pending) == 1  # a second click starts no second render
+
+    window.context.selection.select(TWIN)  # the same twin chosen again (a card clicked) keeps the queue
+    assert len(page.pending) == 1
+
+    page.render_cancel.click()
+    assert page.pending == [] and page.render_status.text() == "Cancelled: no video was written."
+    assert page.render_button.isEnabled() and not page.render_cancel.isEnabled()

@@ -44,6 +44,18 @@ def test_the_twin_runs_live_beside_the_driver(qtbot, preview_page, heartbeat, tm
     # a wall-clock bound fails on a loaded machine without saying anything about the code.
 
 
+def test_a_preview_that_fails_says_so_on_the_page(qtbot, preview_page, tmp_path):
+    page = preview_page
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video" * 100)
+    page.source.use_file(broken)
+    with qtbot.waitSignal(page.context.errors.reported, timeout=30_000):
+        page.start()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=30_000)
+    assert page.status.text().startswith("The preview stopped: ")  # not "Starting…"
+    assert page.start_button.isEnabled()
+
+
 def test_the_preview_never_loads_torch(tmp_path):
     """The live path runs without torch: starting the app and its preview page does not import it."""
     import subprocess

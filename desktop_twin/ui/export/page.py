@@ -34,6 +34,7 @@ class ExportPage(QWidget):
         super().__init__(parent)
         self.context = context
         self.pending: list[tuple[str, object]] = []  # what waits for the twin's file: ("save", path)…
+        self._pending_twin: str | None = None  # whose file they wait for
         self.render_worker: ProcessWorker | None = None
         self.measure_worker: ProcessWorker | None = None
         self._build()
@@ -73,7 +74,7 @@ class ExportPage(QWidget):
         self.render_button = controls.button("Render MP4…", "Render a video of the twin", "Ctrl+Shift+R")
         self.render_button.clicked.connect(self.ask_render)
         self.render_cancel = controls.button("Cancel", "Cancel rendering", "Ctrl+.")
-        self.render_cancel.clicked.connect(lambda: self.render_worker and self.render_worker.cancel())
+        self.render_cancel.clicked.connect(self.cancel_render)
         self.render_progress = controls.progress_bar("Rendering progress", False)
         self.render_status = controls.wrapped_label("Rendering status")
         self.driving_video: Path | None = None
@@ -115,7 +116,9 @@ class ExportPage(QWidget):
 
     def _on_twin_changed(self) -> None:
         project = self.context.selection.project
-        self.pending = [p for p in self.pending if p[0] == "measure"]
+        if project is None or project.name != self._pending_twin:  # the same twin chosen again keeps its queue
+            self.pending = [p for p in self.pending if p[0] == "measure"]
+            self._pending_twin = project.name if project else None
         self.report.show_scores(project.name if project else "", None)
         if project is None:
             self.tile.show_file("No twin chosen", "Choose a twin in the Library first.")
@@ -148,14 +151,15 @@ class ExportPage(QWidget):
         building = project is not None and self.context.bundles.building(project.name)
         self.save_button.setEnabled(exportable and not building)
         self.file_progress.setVisible(building)
-        self.render_button.setEnabled(exportable and self.driving_video is not None and self.render_worker is None)
+        rendering = self.render_worker is not None or self._render_waiting()
+        self.render_button.setEnabled(exportable and self.driving_video is not None and not rendering)
         is_sound = self.driving_video is not None and self.driving_video.suffix.lower() in AUDIO_SUFFIXES
         self.mode.setEnabled(not is_sound)
         if is_sound:
             self.mode.setCurrentIndex(self.mode.findData("speech"))
         self.side_by_side.setEnabled(self.mode.currentData() == "face")
-        self.render_cancel.setEnabled(self.render_worker is not None)
-        self.render_progress.setVisible(self.render_worker is not None)
+        self.render_cancel.setEnabled(rendering)
+        self.render_progress.setVisible(rendering)
         self.measure_button.setEnabled(project is not None and is_trained(project) and self.measure_worker is None)
         self.measure_progress.setVisible(self.measure_worker is not None)
         self.report_save_button.setEnabled(self.report.scores is not None)
@@ -238,6 +242,8 @@ class ExportPage(QWidget):
 
     def _on_bundle_failed(self, name: str) -> None:
         if name == self.context.selection.name:
+            if self._render_waiting():
+                self.render_status.setText("No video was written.")
             self.pending = []
             self.file_status.setText("The .twin file could not be made (see the error).")
             self._update_controls()
@@ -282,11 +288,25 @@ class ExportPage(QWidget):
 
     def render(self, out: Path) -> None:
         """Render an MP4 of the twin driven by the chosen video; rendered follows."""
-        if self.driving_video is None or self.render_worker is not None:
+        if self.driving_video is None or self.render_worker is not None or self._render_waiting():
             return
         speak = self.mode.currentData() == "speech"
+        self.render_status.setText("Waiting for the .twin file…")
         self._need_bundle(("render", (self.driving_video, Path(out).with_suffix(".mp4"),
                                       self.side_by_side.isChecked() and not speak, speak)))
+        self._update_controls()
+
+    def cancel_render(self) -> None:
+        """Stop the render, or drop one still waiting for the twin's file."""
+        if self.render_worker is not None:
+            self.render_worker.cancel()
+        elif self._render_waiting():
+            self.pending = [p for p in self.pending if p[0] != "render"]
+            self.render_status.setText("Cancelled: no video was written.")
+            self._update_controls()
+
+    def _render_waiting(self) -> bool:
+        return any(kind == "render" for kind, _ in self.pending)
 
     def _start_render(self, bundle: Path, drive: Path, out: Path, side_by_side: bool, speak: bool) -> None:
         name = self.context.selection.name

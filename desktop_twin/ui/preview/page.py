@@ -184,6 +184,9 @@ class PreviewPage(QWidget):
         self.control.frame_wanted.set()
 
     def _on_finished(self) -> None:
+        failed = self.worker is not None and self.worker.failed_report is not None
+        if failed and not self.worker.cancel_requested.is_set():
+            self.status.setText("The preview stopped: " + self.worker.failed_report.message)
         self.worker = None
         self.control.frame_wanted.set()
         self._update_controls()
