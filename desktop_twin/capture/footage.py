@@ -14,6 +14,8 @@ from desktop_twin.errors import UserError
 from desktop_twin.store import FootageEntry, TwinProject
 from desktop_twin.store.manifest import utc_now
 
+STILL_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -70,16 +72,22 @@ def iterate_frames(path: Path) -> Iterator[np.ndarray]:
 def import_footage(project: TwinProject, source: Path) -> FootageEntry:
     """Copy a video into the project and record it in the manifest; nothing is left half-copied."""
     source = Path(source)
+    if source.suffix.lower() in STILL_IMAGE_SUFFIXES:  # OpenCV reads a photo as a video of one frame
+        raise UserError(f"{source.name} is a photo: a twin learns from video of the person talking and moving.")
     info = probe_video(source)
     project.footage_dir.mkdir(parents=True, exist_ok=True)
     target = _unique_path(project.footage_dir, source.name)
     partial = target.with_name(f".{target.name}.partial")
     try:
         sha256 = _copy_with_hash(source, partial)
+        earlier = next((entry for entry in project.manifest.footage if entry.sha256 == sha256), None)
+        if earlier is not None:
+            raise UserError(f"{source.name} is already in the twin (imported as {earlier.file}).")
         partial.rename(target)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise UserError(f"Cannot copy {source.name} into the twin: {error.strerror}.") from None
+    finally:
+        partial.unlink(missing_ok=True)
     entry = FootageEntry(
         file=target.name,
         source_name=source.name,

@@ -39,11 +39,11 @@ def add_parsers(subparsers) -> None:
 
 
 def run(args) -> int:
-    from desktop_twin.store import open_project
+    from desktop_twin.store import names_a_twin_file, open_project
 
     if args.lipsync:
         return run_lipsync(args)
-    if args.name.endswith(".twin"):
+    if names_a_twin_file(args.name):
         return run_twin_file(args)
     from desktop_twin.training.evaluate import evaluate_twin
 

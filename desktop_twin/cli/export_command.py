@@ -1,9 +1,13 @@
 """export: a trained twin into a .twin file; and describe_twin, what `info FILE.twin` shows."""
 
+import sys
+import threading
 from pathlib import Path
 
 from desktop_twin.cli.output import print_fields, print_json
 from desktop_twin.cli.progress import ProgressBar
+from desktop_twin.cli.stopping import stop_cleanly_on_signals
+from desktop_twin.errors import UserError
 
 MIB = 1 << 20
 # quality metric -> (label, format); the held-out scores in a .twin's manifest
@@ -34,13 +38,22 @@ def run_export(args) -> int:
     from desktop_twin.store import open_project
 
     project = open_project(args.name)
+    cancel = threading.Event()
     with ProgressBar("Exporting", unit="stage", enabled=not args.json) as bar:
         def on_progress(event):
             bar.update(event.done, event.total)
             bar.describe(event.stage)
             if event.message and not args.json:
                 bar.write(event.message)
-        path = export_twin(project, args.out, on_progress, measure_quality=not args.no_evaluate)
+        # Ctrl+C stops between stages: a signal inside torch's ONNX export would surface as its own error.
+        with stop_cleanly_on_signals(cancel.set):
+            try:
+                path = export_twin(project, args.out, on_progress, cancel, measure_quality=not args.no_evaluate)
+            except UserError as error:
+                if not cancel.is_set():
+                    raise
+                print(f"desktop-twin: {error}", file=sys.stderr)
+                return 130
     return describe_twin(path, args.json)
 
 

@@ -13,8 +13,9 @@ def add_parsers(subparsers) -> None:
 
 
 def run(args) -> int:
-    from desktop_twin.face.landmark_track import track_video, write_track
+    from desktop_twin.face.landmark_track import check_track_path, track_video, write_track
 
+    check_track_path(args.out, args.video)  # before minutes of tracking, not after
     with ProgressBar("Tracking", unit="frame") as bar:
         track = track_video(args.video, progress=bar.update)
     write_track(args.out, track)

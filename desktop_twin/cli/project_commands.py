@@ -62,9 +62,9 @@ def run_import(args) -> int:
 
 
 def run_info(args) -> int:
-    from desktop_twin.store import open_project
+    from desktop_twin.store import names_a_twin_file, open_project
 
-    if args.target.endswith(".twin"):
+    if names_a_twin_file(args.target):
         from desktop_twin.cli.export_command import describe_twin
 
         return describe_twin(Path(args.target), args.json)

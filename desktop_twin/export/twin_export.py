@@ -17,7 +17,7 @@ import numpy as np
 from desktop_twin import __version__
 from desktop_twin.capture.consent import find_consent
 from desktop_twin.capture.footage import file_sha256, iterate_frames
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.export.bundle import (
     AUDIO_MOTION_MEMBER, FRAME_MEMBER, MAX_FRAME_SIDE, MAX_THUMBNAIL_SIDE, REFERENCE_MEMBER, RENDERER_MEMBER,
     THUMBNAIL_MEMBER, CanonicalCrop, ConsentInfo, IdleMotion, Provenance, RendererModel, TwinManifest, TwinModels,
@@ -137,7 +137,7 @@ def load_trained_twin(project: TwinProject) -> TrainedTwin:
     path = project.checkpoints_dir / "best.pt"
     if not path.is_file():
         raise UserError(f"Twin {project.name!r} has no trained model yet: train it first "
-                        f"(desktop-twin train {project.name}).")
+                        f"({command('train', project.name)}).")
     if project.manifest.status != "prepared":
         raise UserError(_changed_footage_message(project))
     checkpoint = load_checkpoint(path)
@@ -167,7 +167,7 @@ def _check_trained_on_this_data(twin: TrainedTwin, project: TwinProject) -> None
 
 def _changed_footage_message(project: TwinProject) -> str:
     return (f"Twin {project.name!r}'s footage changed since it was trained. Prepare and train it again "
-            f"(desktop-twin prepare {project.name}, then desktop-twin train {project.name}).")
+            f"({command('prepare', project.name)}, then {command('train', project.name)}).")
 
 
 def exported_renderer(twin: TrainedTwin) -> tuple[bytes, float]:

@@ -34,9 +34,20 @@ def track_video(path: Path, progress: Callable[[int, int], None] | None = None) 
     return LandmarkTrack(np.stack(landmarks), np.array(scores, np.float32), info.fps)
 
 
-def write_track(path: Path, track: LandmarkTrack) -> None:
+def check_track_path(path: Path, video: Path | None = None) -> None:
+    """Before tracking: the track must go to a new or replaceable .npz file, not a folder, not the video."""
     path = Path(path)
+    if path.suffix.lower() != ".npz":
+        raise UserError(f"Cannot write {path}: a landmark track is an .npz file, so its name must end in .npz.")
+    if path.is_dir():
+        raise UserError(f"Cannot write {path}: it is a folder.")
     if not path.parent.is_dir():
         raise UserError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+    if video is not None and path.exists() and path.resolve() == Path(video).resolve():
+        raise UserError(f"The track would overwrite {path.name}, the video it tracks: choose another --out.")
+
+
+def write_track(path: Path, track: LandmarkTrack) -> None:
+    check_track_path(path)
     atomic_write_with(Path(path), lambda f: np.savez_compressed(
         f, landmarks=track.landmarks, score=track.score, fps=np.float32(track.fps)))

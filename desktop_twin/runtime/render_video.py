@@ -71,11 +71,16 @@ def write_frames(twin, drive, info, writer, side_by_side, progress, cancel, on_f
     return with_face
 
 
-def check_output(drive: Path, out: Path) -> None:
+def check_output(source: Path, out: Path) -> None:
+    """Before any work: the output must be a new or replaceable .mp4 file, not a folder, not the source."""
+    if out.suffix.lower() != ".mp4":
+        raise UserError(f"Cannot write {out}: the video is an MP4 file, so its name must end in .mp4.")
+    if out.is_dir():
+        raise UserError(f"Cannot write {out}: it is a folder.")
     if not out.parent.is_dir():
         raise UserError(f"Cannot write {out}: the folder {out.parent} does not exist.")
-    if out.exists() and out.resolve() == drive.resolve():
-        raise UserError("The output would overwrite the driving video: choose another --out.")
+    if out.exists() and out.resolve() == source.resolve():
+        raise UserError(f"The output would overwrite {source.name}, which drives the twin: choose another --out.")
 
 
 def output_size(twin_shape: tuple, driver_size: tuple[int, int], side_by_side: bool) -> tuple[int, int]:

@@ -19,11 +19,27 @@ def atomic_write_json(path: Path, value: Any) -> None:
     atomic_write_text(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
+def _new_file_mode() -> int:
+    # Read once, at import: setting the umask to read it would race with threads creating files.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+NEW_FILE_MODE = _new_file_mode()
+
+
 def atomic_write_with(path: Path, write: Callable[[Any], Any]) -> None:
-    """Call write(file) on a temporary file beside path, fsync it, then rename it over path."""
+    """Call write(file) on a temporary file beside path, fsync it, then rename it over path.
+
+    The file gets the mode of the file it replaces, or the one the umask gives a new file
+    (a temporary file is private: 0600, which would stay on a .twin meant to be shared).
+    """
     path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.is_file() else NEW_FILE_MODE
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, mode)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

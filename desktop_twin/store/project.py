@@ -5,11 +5,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.store.manifest import MANIFEST_NAME, ProjectManifest, load_manifest, save_manifest
 from desktop_twin.store.paths import data_root
 
 MAX_NAME_LENGTH = 64
+TWIN_FILE_SUFFIX = ".twin"  # an exported twin; a project's name never ends so, so a command can tell them apart
 _FORBIDDEN_CHARACTERS = set('/\\:*?"<>|')
 
 
@@ -56,6 +57,8 @@ def validate_name(name: str) -> str:
         raise UserError("A twin's name cannot contain control characters.")
     if name.startswith("."):
         raise UserError("A twin's name cannot start with a dot.")
+    if name.casefold().endswith(TWIN_FILE_SUFFIX):
+        raise UserError(f"A twin's name cannot end in {TWIN_FILE_SUFFIX}: that names a twin file, not a twin.")
     return name
 
 
@@ -73,10 +76,18 @@ def list_projects(root: Path | None = None) -> list[TwinProject]:
     return projects
 
 
+def names_a_twin_file(target: str) -> bool:
+    """Whether a command's NAME|FILE.twin argument is a twin file rather than a project's name."""
+    return target.casefold().endswith(TWIN_FILE_SUFFIX)
+
+
 def open_project(name: str, root: Path | None = None) -> TwinProject:
     folder = (root or data_root()) / validate_name(name)
     if not (folder / MANIFEST_NAME).is_file():
-        raise UserError(f"There is no twin called {name!r}. Create it with: desktop-twin new {name}")
+        if folder.is_dir():
+            raise UserError(f"The folder {folder} holds no twin: its {MANIFEST_NAME} is missing. "
+                            "Put the file back, or move the folder away to use the name.")
+        raise UserError(f"There is no twin called {name!r}. Create it with: {command('new', name)}")
     return TwinProject(folder, load_manifest(folder / MANIFEST_NAME))
 
 
@@ -115,5 +126,8 @@ def delete_project(project: TwinProject) -> None:
 
 def _check_no_clash(name: str, root: Path) -> None:
     # Compare case-insensitively: on macOS and Windows "Ann" and "ann" are one folder.
-    if root.is_dir() and any(p.name.casefold() == name.casefold() for p in root.iterdir()):
+    clash = next((p for p in root.iterdir() if p.name.casefold() == name.casefold()), None) if root.is_dir() else None
+    if clash is not None and not (clash / MANIFEST_NAME).is_file():
+        raise UserError(f"The folder {clash} is in the way: it holds no twin. Move it away or choose another name.")
+    if clash is not None:
         raise UserError(f"A twin called {name!r} already exists. Choose another name.")

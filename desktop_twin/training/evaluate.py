@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from desktop_twin.capture.footage import probe_video
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.face.align import STABLE_POINTS, STABLE_TEMPLATE
 from desktop_twin.face.mesh import FaceMesh, roi_from_landmarks
 from desktop_twin.face.metrics import LIPS_POINTS, fidelity
@@ -114,7 +114,7 @@ def evaluate_twin(project: TwinProject, footage: str | Path, start: float | None
 def load_twin(checkpoint_path: Path, name: str):
     """The baked renderer in a checkpoint, in eval mode, and the step it was saved at."""
     if not checkpoint_path.is_file():
-        raise UserError(f"Twin {name!r} has no trained model yet: train it first (desktop-twin train {name}).")
+        raise UserError(f"Twin {name!r} has no trained model yet: train it first ({command('train', name)}).")
     checkpoint = load_checkpoint(checkpoint_path)
     model = baked_from_state(checkpoint["model"]).to(choose_device("auto")).eval()
     return model, int(checkpoint.get("step", 0))

@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_twin import __version__
 from desktop_twin.capture.footage import file_sha256
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
 from desktop_twin.training.audio_motion import (
@@ -203,7 +203,7 @@ def load_speech_checkpoint(project: TwinProject) -> dict:
     path = project.checkpoints_dir / CHECKPOINT
     if not path.is_file():
         raise UserError(f"Twin {project.name!r} has not learnt to speak yet: train it "
-                        f"(desktop-twin train {project.name}) with footage that has sound.")
+                        f"({command('train', project.name)}) with footage that has sound.")
     checkpoint = load_checkpoint(path)
     if checkpoint.get("kind") != CHECKPOINT_KIND:
         raise UserError(f"{path} is not an audio-to-motion checkpoint.")

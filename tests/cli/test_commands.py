@@ -40,6 +40,31 @@ def test_landmarks_command_writes_a_track(capsys, tmp_path):
     assert track["landmarks"].shape == (135, 478, 3) and np.isfinite(track["landmarks"]).all()
     assert (track["score"] > 0.5).all()
 
+    video = tmp_path / "clip.mp4"
+    video.symlink_to(shared_file("talking/t05_man_in_suit_6s.mp4"))
+    (tmp_path / "folder.npz").mkdir()
+    for out, problem in ((video, "must end in .npz"), (tmp_path / "folder.npz", "it is a folder"),
+                         (tmp_path / "none" / "t.npz", "does not exist")):
+        code, _, err = run(capsys, "landmarks", str(video), "--out", str(out))
+        assert code == 1 and problem in err  # said before tracking, not after
+    assert video.is_symlink()
+
+
+def test_a_photo_or_footage_already_in_the_twin_is_refused_and_nothing_is_copied(capsys, tmp_path):
+    photo = tmp_path / "me.PNG"
+    cv2.imwrite(str(tmp_path / "me.png"), np.zeros((64, 64, 3), np.uint8))
+    (tmp_path / "me.png").rename(photo)
+    clip = shared_file("talking/t05_man_in_suit_6s.mp4")
+    run(capsys, "new", "ann")
+    code, _, err = run(capsys, "import", "ann", str(photo))
+    assert code == 1 and "me.PNG is a photo" in err
+    assert run(capsys, "import", "ann", str(clip))[0] == 0
+    code, _, err = run(capsys, "import", "ann", str(clip))
+    assert code == 1 and "is already in the twin (imported as t05_man_in_suit_6s.mp4)" in err
+    project = open_project("ann")
+    assert len(project.manifest.footage) == 1
+    assert sorted(p.name for p in project.footage_dir.iterdir()) == ["t05_man_in_suit_6s.mp4"]
+
 
 def test_footage_without_audio_prepares_with_a_warning(capsys):
     run(capsys, "new", "silent")

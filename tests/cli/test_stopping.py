@@ -39,3 +39,17 @@ def test_a_signal_stops_training_with_its_checkpoint_saved(capsys, fresh_data_ro
     assert checkpoint["train"]["preset"] == "draft"  # no --preset on a CPU: draft
     output = capsys.readouterr().out
     assert "Training (draft) cancelled" in output and "desktop-twin train suit` again" in output
+
+
+def test_a_signal_stops_an_export_between_stages_and_writes_nothing(capsys, fresh_data_root, tmp_path):
+    prepared_twin(fresh_data_root)
+    assert main(["train", "suit", "--device", "cpu", "--steps", "2", "--no-speech", "--json"]) == 0
+    out = tmp_path / "suit.twin"
+    signaller = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))  # during the ONNX export's seconds
+    signaller.start()
+    try:
+        code = main(["export", "suit", str(out), "--json"])
+    finally:
+        signaller.cancel()
+    assert code == 130 and not out.exists()
+    assert "Export was cancelled; nothing was written." in capsys.readouterr().err

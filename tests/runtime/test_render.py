@@ -72,3 +72,14 @@ def test_a_cancel_or_a_bad_output_folder_leaves_nothing(bundle, tmp_path):
     with pytest.raises(UserError, match="cancelled"):
         render_video(bundle, drive, tmp_path / "out.mp4", cancel=cancel)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_is_no_mp4_a_folder_or_the_driver_is_refused_before_any_work(bundle, tmp_path):
+    drive = tmp_path / "driver.mp4"
+    drive.symlink_to(shared_file("talking/t05_man_in_suit_6s.mp4"))
+    (tmp_path / "folder.mp4").mkdir()
+    for out, problem in ((tmp_path / "twin.twin", "must end in .mp4"), (tmp_path / "clip.avi", "must end in .mp4"),
+                         (tmp_path / "folder.mp4", "it is a folder"), (drive, "would overwrite driver.mp4")):
+        with pytest.raises(UserError, match=problem):
+            render_video(bundle, drive, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["driver.mp4", "folder.mp4"]

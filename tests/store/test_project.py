@@ -1,18 +1,21 @@
 import json
 import os
+import shlex
 
 import pytest
 
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.store import (
     create_project,
     data_root,
     delete_project,
     list_projects,
+    names_a_twin_file,
     open_project,
     rename_project,
     validate_name,
 )
+from desktop_twin.store.atomic import NEW_FILE_MODE, atomic_write_bytes
 from desktop_twin.store.manifest import SCHEMA_VERSION, load_manifest
 
 
@@ -28,7 +31,7 @@ def test_create_open_and_list(fresh_data_root):
     assert project.manifest.status == "empty"
 
 
-@pytest.mark.parametrize("name", ["", "   ", "a/b", "a\\b", "..", ".hidden", "x" * 65, "tab\there", "a:b"])
+@pytest.mark.parametrize("name", ["", "   ", "a/b", "a\\b", "..", ".hidden", "x" * 65, "tab\there", "a:b", "mine.TWIN"])
 def test_bad_names_are_refused_with_a_message(name):
     with pytest.raises(UserError) as error:
         validate_name(name)
@@ -43,6 +46,22 @@ def test_clashing_names_are_refused_whatever_the_case():
     create_project("Ann")
     with pytest.raises(UserError, match="already exists"):
         create_project("ann")
+
+
+def test_a_folder_without_a_manifest_is_named_as_such_by_every_command(fresh_data_root):
+    (fresh_data_root / "Zed").mkdir(parents=True)
+    with pytest.raises(UserError, match="holds no twin: its manifest.json is missing"):
+        open_project("Zed")
+    with pytest.raises(UserError, match="is in the way: it holds no twin"):
+        create_project("zed")
+
+
+def test_suggested_commands_run_as_shown_whatever_the_name():
+    with pytest.raises(UserError) as error:
+        open_project("Ann Lee")
+    assert str(error.value).endswith("Create it with: desktop-twin new 'Ann Lee'")
+    assert shlex.split(command("train", "Zoë 李's")) == ["desktop-twin", "train", "Zoë 李's"]
+    assert names_a_twin_file("ann.TWIN") and not names_a_twin_file("Ann")
 
 
 def test_rename_and_delete():
@@ -101,3 +120,13 @@ def test_a_crash_while_saving_keeps_the_old_manifest(monkeypatch):
         project.save()
     assert (project.path / "manifest.json").read_text() == before
     assert [p.name for p in project.path.iterdir()] == ["manifest.json"]  # no temporary left
+
+
+def test_files_written_atomically_get_the_umasks_mode_or_keep_their_own(tmp_path):
+    new, kept = tmp_path / "new.twin", tmp_path / "kept.json"
+    atomic_write_bytes(new, b"x")
+    assert new.stat().st_mode & 0o777 == NEW_FILE_MODE  # a shared file, not a private temporary one
+    kept.write_bytes(b"old")
+    kept.chmod(0o640)
+    atomic_write_bytes(kept, b"new")
+    assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_bytes() == b"new"
