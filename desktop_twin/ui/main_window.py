@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         self.context.settings.page = self.current_page()
         if self.context.pool.busy():
             self.show_message("Stopping: saving the training checkpoint and the recording…")
+            self.statusBar().repaint()  # shutdown blocks this thread: paint the message before it does
         self.context.shutdown()  # cancels each job and waits: training writes its checkpoint
         self.errors.close_all()
         super().closeEvent(event)

@@ -1,6 +1,7 @@
 """The record page from the file camera and the virtual microphone, with the clip's own sound
 played into it: consent, the guided take, the footage added and prepared."""
 
+import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -105,11 +106,47 @@ def _has_mesh_dots(image) -> bool:
     return int(np.all(rgb == (120, 255, 80), axis=-1).sum()) > 100
 
 
-def test_a_video_filmed_earlier_can_be_added_to_the_footage(qtbot, window, prepared_twin):
+def first_seconds(clip, out, seconds: float):
+    """Another file of the same person: the clip's first seconds, encoded again through OpenCV."""
+    capture = cv2.VideoCapture(str(clip))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for _ in range(round(seconds * fps)):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        writer.write(frame)
+    writer.release()
+    capture.release()
+    return out
+
+
+def test_a_video_filmed_earlier_can_be_added_to_the_footage(qtbot, window, prepared_twin, tmp_path):
     window.library.refresh(select=TWIN)
     window.show_page("record")
+    earlier = first_seconds(shared_file(FILE_CAMERA), tmp_path / "earlier.mp4", 3.0)
     with qtbot.waitSignal(window.importer.imported, timeout=60_000) as imported:
-        window.record.add_video(shared_file(FILE_CAMERA))
+        window.record.add_video(earlier)
     assert imported.args == [TWIN]
     project = open_project(TWIN)
     assert len(project.manifest.footage) == 2 and project.manifest.status == "prepared"
+
+
+def test_a_video_that_cannot_be_added_leaves_the_twin_as_it_was(qtbot, window, prepared_twin, tmp_path):
+    window.library.refresh(select=TWIN)
+    window.show_page("record")
+    for bad in (tmp_path / "holiday.mp4", shared_file(FILE_CAMERA)):  # not a video; already in the twin
+        if not bad.exists():
+            bad.write_bytes(b"not a video" * 100)
+        with qtbot.waitSignal(window.context.errors.reported, timeout=30_000) as reported:
+            window.record.add_video(bad)
+        assert bad.name in reported.args[0].message
+    project = open_project(TWIN)  # the twin is still there, its footage untouched
+    assert len(project.manifest.footage) == 1 and project.manifest.status == "prepared"
+
+    create_project("Ann")  # a twin with no footage yet (its consent recorded, say) is kept too
+    window.library.refresh(select="Ann")
+    with qtbot.waitSignal(window.context.errors.reported, timeout=30_000):
+        window.record.add_video(tmp_path / "holiday.mp4")
+    assert open_project("Ann").manifest.footage == []

@@ -143,3 +143,17 @@ def test_resume_is_offered_only_for_the_preset_of_the_last_run(qtbot, window, tr
     assert page.start_button.text() == "Start training"  # another preset starts over
     page.preset.setCurrentIndex(page.preset.findData("draft"))
     assert page.start_button.text() == "Resume training"
+
+
+@pytest.mark.parametrize("activity, may_train", [("previewing", True), ("exporting", True), ("preparing", False)])
+def test_only_work_on_the_footage_keeps_training_from_starting(qtbot, window, prepared_twin, activity, may_train):
+    from desktop_twin.ui.workers import ThreadWorker
+
+    page = draft_on_the_cpu(window, steps=2)
+    other = ThreadWorker(lambda emit, cancel: cancel.wait(30), f"{activity} the twin", TWIN, activity)
+    window.context.pool.start(other)
+    qtbot.waitUntil(other.isRunning, timeout=5_000)
+    page._update_controls()
+    assert page.start_button.isEnabled() == may_train
+    with qtbot.waitSignal(other.finished, timeout=10_000):
+        other.cancel()

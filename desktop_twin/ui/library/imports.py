@@ -58,7 +58,7 @@ class TwinImporter(QObject):
         """Start a twin from a video: a new twin named after the file, the video copied into it,
         then prepared. Returns the new twin's name."""
         project = create_project(unused_name(Path(video).stem))
-        copy = ThreadWorker(lambda emit, cancel: _copy_footage(project.name, video, emit),
+        copy = ThreadWorker(lambda emit, cancel: _copy_footage(project.name, video, emit, made_for_it=True),
                             "importing the video", project.name, "importing")
         copy.result.connect(lambda _entry, name=project.name: self._prepare(name))
         self.context.pool.start(copy, describe_fraction)
@@ -90,7 +90,9 @@ class TwinImporter(QObject):
         self.context.pool.start(worker)
 
 
-def _copy_footage(name: str, video: Path, emit):
+def _copy_footage(name: str, video: Path, emit, made_for_it: bool = False):
+    """Copy a video into a twin's footage. A twin made for this video alone (made_for_it) goes away
+    again when the video cannot be added; any other twin is left as it was (its consent, its takes)."""
     from desktop_twin.capture.footage import import_footage
     from desktop_twin.ui.process_jobs import Fraction
 
@@ -99,7 +101,7 @@ def _copy_footage(name: str, video: Path, emit):
     try:
         return import_footage(project, Path(video))
     except BaseException:
-        if not project.manifest.footage:  # the twin was made for this video only: take it away again
+        if made_for_it:
             delete_project(project)
         raise
 

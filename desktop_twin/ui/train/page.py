@@ -20,6 +20,7 @@ from desktop_twin.ui.workers import ProcessWorker
 PRESETS = (("draft", "Draft — quick, fine on a CPU"), ("standard", "Standard — for a GPU"),
            ("high", "High — a GPU and patience"))
 DEVICES = (("auto", "Automatic"), ("cpu", "CPU"))  # until the real list (with the GPU's name) arrives
+FOOTAGE_ACTIVITIES = ("importing", "preparing", "recording")
 FINISHED = {"finished": "Training finished", "converged": "Training stopped: held-out quality stopped improving",
             "time limit": "Training reached its time limit", "cancelled": "Training stopped"}
 
@@ -204,7 +205,9 @@ class TrainPage(QWidget):
 
     def _update_controls(self) -> None:
         project = self.context.selection.project
-        busy_elsewhere = project is not None and self.worker is None and self.context.pool.activity(project.name)
+        # Only work that changes the footage keeps training from starting; a preview or an export need not.
+        busy_elsewhere = (project is not None and self.worker is None
+                          and self.context.pool.activity(project.name) in FOOTAGE_ACTIVITIES)
         trainable = project is not None and can_train(project) and not busy_elsewhere
         # Another preset than the checkpoint's starts over (the trainer says so): no "Resume" then.
         resumable = (trainable and (project.checkpoints_dir / "latest.pt").is_file()
