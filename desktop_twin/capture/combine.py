@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from desktop_twin.capture.recording_format import VIDEO_FILE
 from desktop_twin.capture.recording_reader import Recording, open_recording
 from desktop_twin.errors import UserError
 
@@ -22,6 +23,11 @@ VIDEO_CODEC_OPTIONS = {"crf": "18", "preset": "veryfast"}  # visually lossless, 
 AUDIO_BIT_RATE = 160_000
 MIN_FRAMES_TO_MEASURE_FPS = 10
 FPS_TOLERANCE = 0.15
+
+
+def is_kept_take(path: Path) -> bool:
+    """A recording's folder of tracks (a take left by a full disk or a crash), which import can combine."""
+    return Path(path).is_dir() and (Path(path) / VIDEO_FILE).is_file()
 
 
 def combine_recording(

@@ -90,7 +90,7 @@ class AppendOnlyFile:
             if error.errno in DISK_FULL_ERRNOS:
                 raise DiskFullError(
                     f"The disk holding {self.path.parent} is full: the recording stopped. What was "
-                    "recorded until now is kept. Free some space and record again."
+                    "recorded until now is kept."
                 ) from None
             raise
 

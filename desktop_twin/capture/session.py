@@ -5,6 +5,7 @@ guided take's tracks) and FOLDER_NAME.mp4 (the take combined, ready to import as
 The GUI and the command line run this same job and show its events.
 """
 
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from desktop_twin.capture.consent import CONSENT_FOLDER, ConsentRecord, seal_con
 from desktop_twin.capture.microphones import Microphone
 from desktop_twin.capture.prompts import GuidedScript, Prompt
 from desktop_twin.capture.recorder import RecordingJob, RecordingProgress, RecordingResult
+from desktop_twin.errors import command
 
 TAKE_FOLDER = "take"
 SPEECH_GRACE_SECONDS = 3.0  # into a reading prompt before "no speech heard" may show
+MIN_TAKE_SECONDS = 1.0  # a take stopped before this is a Stop pressed at the start, not footage
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class GuidedSession:
         if self.need_consent:
             consent_take = self._record_consent(emit)
             if self._cancel.is_set() or consent_take.stopped_early or not consent_take.frames:
+                # A statement not read to its end is no consent: nothing of it is kept.
+                shutil.rmtree(consent_take.folder, ignore_errors=True)
                 return SessionResult(self.folder, None, None, None, _not_consented(consent_take, self._cancel))
             try:
                 consent = seal_consent(self.folder / CONSENT_FOLDER, self.name, self.consent_prompt().text)
@@ -81,6 +86,10 @@ class GuidedSession:
                 return SessionResult(self.folder, None, None, None, f"The consent clip could not be saved ({error}). "
                                      "Free some disk space and record again.")
         take = self._record_take(emit)
+        if self._cancel.is_set() and take.seconds < MIN_TAKE_SECONDS:  # Stop pressed as it started
+            shutil.rmtree(take.folder, ignore_errors=True)
+            return SessionResult(self.folder, consent, take, None,
+                                 "Stopped before a second was recorded; nothing was added to the footage.")
         video, message = self._combine(take, emit)
         return SessionResult(self.folder, consent, take, video, message)
 
@@ -127,7 +136,8 @@ class GuidedSession:
             )
         except (OSError, av.FFmpegError) as error:
             return None, (f"{take.message} The take could not be turned into a video ({error}); its tracks are "
-                          f"kept in {take.folder}. Free some disk space and combine it again.").strip()
+                          f"kept in {take.folder}. Free some disk space, then add them to the twin with: "
+                          f"{command('import', self.name, str(take.folder))}").strip()
         return video, take.message
 
 

@@ -16,7 +16,8 @@ def add_parsers(subparsers) -> None:
 
     importing = subparsers.add_parser("import", help="add video files to a twin")
     importing.add_argument("name")
-    importing.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
+    importing.add_argument("videos", nargs="+", type=Path, metavar="VIDEO",
+                           help="video files, or a take's folder of tracks that a full disk or a crash left")
     importing.set_defaults(run=run_import)
 
     info = subparsers.add_parser("info", help="describe a twin (or a .twin file)")
@@ -47,13 +48,15 @@ def run_list(args) -> int:
 
 
 def run_import(args) -> int:
+    from desktop_twin.capture.combine import combine_recording, is_kept_take
     from desktop_twin.capture.footage import import_footage, probe_video
     from desktop_twin.store import open_project
 
     project = open_project(args.name)
-    for video in args.videos:  # check them all first, so a bad one imports nothing
+    videos = [combine_recording(path) if is_kept_take(path) else path for path in args.videos]
+    for video in videos:  # check them all first, so a bad one imports nothing
         probe_video(video)
-    for video in args.videos:
+    for video in videos:
         entry = import_footage(project, video)
         audio = "with audio" if entry.has_audio else "no audio track"
         print(f"Imported {video.name}: {entry.duration_seconds:.1f} s at {entry.fps:g} fps, "

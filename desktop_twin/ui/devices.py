@@ -40,6 +40,10 @@ class DeviceCatalog(QObject):
         self._worker.finished.connect(self._on_finished)
         self.pool.start(self._worker)
 
+    @property
+    def probing(self) -> bool:
+        return self._worker is not None
+
     def ensure_probed(self) -> None:
         if not self.probed:
             self.refresh()

@@ -150,6 +150,9 @@ class ProcessWorker(Worker):
         return ChildFailure(report_from_text(self.while_doing, text, f"exit code {code}\n", False))
 
 
+WAITED_TO_THE_END = ("recording",)
+
+
 class WorkerPool(QObject):
     """Every running worker; failures go to the error relay (one path for all errors)."""
 
@@ -198,14 +201,21 @@ class WorkerPool(QObject):
         return [w for w in self.workers if w.isRunning()]
 
     def shutdown(self, timeout_seconds: float = 60.0) -> bool:
-        """Cancel every worker and wait for them; True when all ended in time."""
+        """Cancel every worker and wait for each; True when all ended in time. A recording is waited
+        for to its end: a stopped take is turned into footage, minutes for a long one on a slow machine."""
         self.closed = True
         for worker in list(self.workers):
             worker.cancel()
-        ended = all([worker.wait(int(timeout_seconds * 1000)) for worker in list(self.workers)])  # wait for each
         for worker in list(self.workers):
-            self._on_finished(worker)
-        return ended
+            if worker.activity in WAITED_TO_THE_END:
+                worker.wait()
+            else:
+                worker.wait(int(timeout_seconds * 1000))
+        running = [w for w in self.workers if w.isRunning()]
+        for worker in list(self.workers):
+            if worker not in running:  # deleting a running thread would abort the process
+                self._on_finished(worker)
+        return not running
 
 
 def describe_fraction(event) -> process_jobs.Fraction | None:

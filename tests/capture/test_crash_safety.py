@@ -16,6 +16,8 @@ from desktop_twin.capture.combine import combine_recording
 from desktop_twin.capture.footage import iterate_frames, probe_video
 from desktop_twin.capture.recording_format import VIDEO_INDEX_FILE
 from desktop_twin.capture.recording_reader import open_recording
+from desktop_twin.cli.main import main
+from desktop_twin.store import create_project, open_project
 from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer
 from tests.conftest import REPO, shared_file
 
@@ -65,6 +67,11 @@ def test_a_recording_killed_mid_way_keeps_all_but_the_last_second(pulse_rig, tmp
     assert audio.speech_seconds(sound) > 1.0
     print(f"\nkilled after {ran_for:.2f} s; kept {info.duration_seconds:.2f} s of video, "
           f"{len(sound) / audio.SAMPLE_RATE:.2f} s of sound")
+
+    create_project("Ann")  # what the person does with a take left behind: import its folder
+    assert main(["import", "Ann", str(folder)]) == 0
+    footage = open_project("Ann").manifest.footage
+    assert len(footage) == 1 and footage[0].duration_seconds >= ran_for - 1.0 and footage[0].has_audio
 
 
 def test_a_full_disk_stops_the_recording_and_keeps_what_fits(pulse_rig, tmp_path):

@@ -86,6 +86,53 @@ def test_stop_keeps_what_was_recorded(qtbot, window, record_page, pulse_rig):
     assert len(footage) == 1 and 1.0 <= footage[0].duration_seconds < 6
 
 
+def test_stop_during_consent_keeps_nothing_and_clears_the_prompt(qtbot, window, record_page):
+    page = record_page
+    page.consent_agree.setChecked(True)
+    page.start()
+    qtbot.waitUntil(lambda: page.last_view is not None and page.last_view.phase == "consent", timeout=30_000)
+    page.stop()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=30_000)
+    assert page.status.text().startswith("Stopped before the consent statement was recorded")
+    assert page.instruction.text() == "" and page.sentence.text() == ""  # no stale prompt left showing
+    project = open_project("Ann")
+    assert project.manifest.footage == [] and find_consent(project.recordings_dir) is None
+    assert not [p for p in project.recordings_dir.rglob("*") if p.is_file()]  # no half statement kept
+
+
+def test_stop_as_a_take_starts_adds_nothing(qtbot, window, record_page, pulse_rig):
+    page = record_page
+    page.consent_agree.setChecked(True)
+    with ScheduledPlayer(pulse_rig.device) as player:
+        player.play(read_audio(shared_file(FILE_CAMERA), PLAYBACK_RATE))
+        page.start()
+        qtbot.waitUntil(lambda: page.last_view is not None and page.last_view.phase == "take", timeout=60_000)
+        page.stop()
+        qtbot.waitUntil(lambda: page.worker is None, timeout=30_000)
+    assert page.status.text() == "Stopped before a second was recorded; nothing was added to the footage."
+    project = open_project("Ann")
+    assert project.manifest.footage == [] and find_consent(project.recordings_dir) is not None
+
+
+def test_each_twin_agrees_for_itself(qtbot, window, record_page):
+    page = record_page
+    page.consent_agree.setChecked(True)
+    create_project("Bob")
+    window.library.refresh(select="Bob")
+    assert "I am Bob" in page.consent_agree.text() and not page.consent_agree.isChecked()
+    assert not page.start_button.isEnabled()
+
+
+def test_look_again_finds_the_devices_anew(qtbot, window, record_page, pulse_rig):
+    page = record_page
+    assert page.look_again.isEnabled()
+    with qtbot.waitSignal(window.context.devices.changed, timeout=20_000):
+        qtbot.mouseClick(page.look_again, Qt.MouseButton.LeftButton)
+        assert not page.look_again.isEnabled()  # one look at a time
+    qtbot.waitUntil(page.look_again.isEnabled, timeout=5_000)
+    assert page.microphone.findText(pulse_rig.device, Qt.MatchFlag.MatchContains) >= 0
+
+
 def test_a_camera_that_cannot_be_read_is_reported(qtbot, window, record_page, tmp_path):
     page = record_page
     page.consent_agree.setChecked(True)

@@ -19,6 +19,7 @@ from desktop_twin.ui.record.worker import RecordOutcome, RecordRequest, RecordVi
 from desktop_twin.ui.widgets.image_view import ImageView
 from desktop_twin.ui.workers import ThreadWorker
 
+DEVICE_ACTIVITIES = ("recording", "previewing")  # jobs holding a camera or a microphone
 LEVEL_FLOOR_DBFS = -60
 LENGTHS = ((None, "The whole script"), (120.0, "2 minutes"), (60.0, "1 minute"), (30.0, "30 seconds"))
 
@@ -35,6 +36,7 @@ class RecordPage(QWidget):
         self.script = script or load_script()
         self.worker: ThreadWorker | None = None
         self.consent_needed = True
+        self._consent_for: str | None = None  # the twin whose consent box is shown
         self.last_view: RecordView | None = None
         self._build()
         context.selection.changed.connect(lambda _p: self._on_twin_changed())
@@ -60,6 +62,10 @@ class RecordPage(QWidget):
         form.addRow("Camera", self.camera)
         form.addRow("Microphone", self.microphone)
         form.addRow("Length", self.length)
+        self.look_again = QPushButton("Look again")
+        self.look_again.setToolTip("Look for cameras and microphones again (one plugged in since the app started)")
+        self.look_again.clicked.connect(self.context.devices.refresh)
+        form.addRow("", self.look_again)
 
         self.consent_box = QGroupBox("Consent")
         self.consent_text = QLabel()
@@ -150,6 +156,9 @@ class RecordPage(QWidget):
 
     def _on_twin_changed(self) -> None:
         project = self.context.selection.project
+        if project is None or project.name != self._consent_for:
+            self.consent_agree.setChecked(False)  # each person agrees for themselves
+            self._consent_for = project.name if project else None
         if project is None:
             self.consent_text.setText("Choose or create a twin in the Library first.")
             self.consent_agree.hide()
@@ -180,6 +189,9 @@ class RecordPage(QWidget):
         self.add_button.setEnabled(project is not None and not busy and not recording)
         for widget in (self.camera, self.microphone, self.length, self.consent_agree):
             widget.setEnabled(not recording)
+        # Looking again restarts the sound system: never while a camera or microphone is in use.
+        in_use = any(w.activity in DEVICE_ACTIVITIES for w in self.context.pool.busy())
+        self.look_again.setEnabled(not recording and not in_use and not self.context.devices.probing)
 
     def _on_camera(self, source: str) -> None:
         self.context.settings.camera = source
@@ -269,6 +281,9 @@ class RecordPage(QWidget):
     def _on_finished(self) -> None:
         if self.worker is not None and self.worker.failed_report is not None:
             self.status.setText(self.worker.failed_report.message)
+            self.instruction.clear()  # the prompt of a take that ended without footage is no longer current
+            self.sentence.clear()
+            self.phase_progress.setValue(0)
         self.worker = None
         self._on_twin_changed()
 

@@ -72,6 +72,8 @@ def record(request: RecordRequest, emit, cancel: threading.Event) -> RecordOutco
         session = GuidedSession(folder, project.name, camera, microphone, request.script, request.seconds,
                                 landmark_source(), need_consent=need_consent)
         session.prepare()
+        if cancel.is_set():  # Stop pressed while the devices opened
+            session.cancel()
 
         def on_event(event) -> None:
             if cancel.is_set():
