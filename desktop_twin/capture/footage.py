@@ -56,6 +56,13 @@ def probe_video(path: Path) -> VideoInfo:
     return VideoInfo(frames=max(frames, 1), fps=float(fps), width=width, height=height)
 
 
+def probe_footage(path: Path) -> VideoInfo:
+    """probe_video, refusing a photo first: OpenCV reads one as a video of a single frame."""
+    if Path(path).suffix.lower() in STILL_IMAGE_SUFFIXES:
+        raise UserError(f"{Path(path).name} is a photo: a twin learns from video of the person talking and moving.")
+    return probe_video(path)
+
+
 def iterate_frames(path: Path) -> Iterator[np.ndarray]:
     """Every decodable frame of a video, BGR uint8, stopping quietly where a truncated file ends."""
     capture = open_video(path)
@@ -72,9 +79,7 @@ def iterate_frames(path: Path) -> Iterator[np.ndarray]:
 def import_footage(project: TwinProject, source: Path) -> FootageEntry:
     """Copy a video into the project and record it in the manifest; nothing is left half-copied."""
     source = Path(source)
-    if source.suffix.lower() in STILL_IMAGE_SUFFIXES:  # OpenCV reads a photo as a video of one frame
-        raise UserError(f"{source.name} is a photo: a twin learns from video of the person talking and moving.")
-    info = probe_video(source)
+    info = probe_footage(source)
     project.footage_dir.mkdir(parents=True, exist_ok=True)
     target = _unique_path(project.footage_dir, source.name)
     partial = target.with_name(f".{target.name}.partial")

@@ -49,13 +49,13 @@ def run_list(args) -> int:
 
 def run_import(args) -> int:
     from desktop_twin.capture.combine import combine_recording, is_kept_take
-    from desktop_twin.capture.footage import import_footage, probe_video
+    from desktop_twin.capture.footage import import_footage, probe_footage
     from desktop_twin.store import open_project
 
     project = open_project(args.name)
     videos = [combine_recording(path) if is_kept_take(path) else path for path in args.videos]
     for video in videos:  # check them all first, so a bad one imports nothing
-        probe_video(video)
+        probe_footage(video)
     for video in videos:
         entry = import_footage(project, video)
         audio = "with audio" if entry.has_audio else "no audio track"

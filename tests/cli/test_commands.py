@@ -56,8 +56,9 @@ def test_a_photo_or_footage_already_in_the_twin_is_refused_and_nothing_is_copied
     (tmp_path / "me.png").rename(photo)
     clip = shared_file("talking/t05_man_in_suit_6s.mp4")
     run(capsys, "new", "ann")
-    code, _, err = run(capsys, "import", "ann", str(photo))
+    code, _, err = run(capsys, "import", "ann", str(clip), str(photo))
     assert code == 1 and "me.PNG is a photo" in err
+    assert open_project("ann").manifest.footage == []  # checked before anything was imported
     assert run(capsys, "import", "ann", str(clip))[0] == 0
     code, _, err = run(capsys, "import", "ann", str(clip))
     assert code == 1 and "is already in the twin (imported as t05_man_in_suit_6s.mp4)" in err
