@@ -46,7 +46,9 @@ def test_records_real_speech_and_the_frames_of_a_video_file(pulse_rig, tmp_path)
     result, _ = record_with_sound(pulse_rig, camera_path, speech, 5.0, tmp_path / "take")
 
     assert not result.stopped_early
-    assert result.frames == pytest.approx(5.0 * 30, abs=3)
+    # A file camera keeps real time as a webcam does: on a busy machine it drops frames rather than lag.
+    assert result.frames + result.dropped_frames == pytest.approx(5.0 * 30, abs=3)
+    assert result.dropped_frames < 0.2 * 5.0 * 30
     assert result.audio_seconds >= 5.0
     video = combine_recording(result.folder)
     lags = windowed_audio_lags(read_audio(video, COMPARE_RATE), read_audio(shared_file(SPEECH), COMPARE_RATE),
@@ -56,7 +58,7 @@ def test_records_real_speech_and_the_frames_of_a_video_file(pulse_rig, tmp_path)
     matches = match_frames(thumbnails(read_frames(video)), thumbnails(read_frames(camera_path, 200)))
     # A webcam stream repeats frames now and then, so a match may land one frame to either side.
     assert np.mean(np.abs(np.diff(matches) - 1) <= 1) > 0.95, "recorded frames are not the file's frames in order"
-    assert abs((matches[-1] - matches[0]) - (len(matches) - 1)) <= 2
+    assert abs((matches[-1] - matches[0]) - (len(matches) - 1)) <= 2 + result.dropped_frames
     print(f"\naudio overflows: {result.audio_overflows}, camera frames dropped: {result.dropped_frames}")
 
 
