@@ -112,7 +112,9 @@ def rename_project(project: TwinProject, new_name: str) -> TwinProject:
         _check_no_clash(new_name, root)
     new_folder = root / new_name
     project.path.rename(new_folder)
-    renamed = TwinProject(new_folder, project.manifest.model_copy(update={"name": new_name}))
+    # The manifest as it is on disk now: the caller's copy may predate an import or a prepare.
+    manifest = load_manifest(new_folder / MANIFEST_NAME)
+    renamed = TwinProject(new_folder, manifest.model_copy(update={"name": new_name}))
     renamed.save()
     return renamed
 

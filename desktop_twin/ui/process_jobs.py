@@ -130,8 +130,12 @@ def export(project_path: str, out_path: str, measure_quality: bool, send, cancel
         done = p.done >= p.total
         send(Fraction(p.done / max(p.total, 1), "The .twin file is ready." if done else p.message or f"{p.stage}…"))
 
-    return str(export_twin(_project(project_path), Path(out_path), on_progress, cancel=cancel,
-                           measure_quality=measure_quality))
+    started_ns = time.time_ns()  # before the checkpoints are read
+    path = export_twin(_project(project_path), Path(out_path), on_progress, cancel=cancel,
+                       measure_quality=measure_quality)
+    # Dated when its checkpoints were read, so one a training run saves meanwhile counts as newer (twins.py).
+    os.utime(path, ns=(started_ns, started_ns))
+    return str(path)
 
 
 def evaluate(project_path: str, send, cancel) -> dict:

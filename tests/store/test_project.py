@@ -64,6 +64,16 @@ def test_suggested_commands_run_as_shown_whatever_the_name():
     assert names_a_twin_file("ann.TWIN") and not names_a_twin_file("Ann")
 
 
+def test_rename_keeps_what_happened_to_the_twin_since_it_was_opened():
+    from desktop_twin.capture.footage import import_footage
+    from tests.conftest import shared_file
+
+    stale = create_project("Ann")  # as a rename dialog holds it, opened before an import finished
+    import_footage(open_project("Ann"), shared_file("talking/t05_man_in_suit_6s.mp4"))
+    renamed = rename_project(stale, "Bea")
+    assert len(renamed.manifest.footage) == 1 and len(open_project("Bea").manifest.footage) == 1
+
+
 def test_rename_and_delete():
     project = create_project("Ann")
     renamed = rename_project(project, "Bea")

@@ -44,6 +44,37 @@ def test_the_twin_runs_live_beside_the_driver(qtbot, preview_page, heartbeat, tm
     # a wall-clock bound fails on a loaded machine without saying anything about the code.
 
 
+def test_another_twin_chosen_after_a_preview_shows_and_saves_nothing_of_the_first(qtbot, preview_page):
+    from desktop_twin.store import create_project
+
+    page = preview_page
+    page.start()
+    qtbot.waitUntil(lambda: page.frames_shown >= 3, timeout=30_000)
+    with qtbot.waitSignal(page.worker.finished, timeout=15_000):
+        page.stop()
+    assert page.snapshot_button.isEnabled()
+    create_project("Bob")
+    page.context.selection.select("Bob")
+    assert page.last_frame is None and page.twin_view.image is None and not page.snapshot_button.isEnabled()
+
+
+def test_waiting_for_the_twin_file_can_be_stopped_and_belongs_to_its_twin(qtbot, window, trained_twin):
+    from desktop_twin.store import create_project
+
+    window.library.refresh(select=TWIN)
+    window.show_page("preview")
+    page = window.preview
+    page.source.use_file(shared_file(DRIVER))
+    page.start()  # the twin's file is not made yet: the page waits for it
+    assert page.stop_button.isEnabled() and not page.start_button.isEnabled()
+    page.stop()
+    assert page.status.text() == "Stopped." and page.start_button.isEnabled() and not page.stop_button.isEnabled()
+    page.start()
+    create_project("Bob")
+    page.context.selection.select("Bob")  # the wait was for the twin left behind
+    assert page.start_button.isEnabled() and not page.stop_button.isEnabled()
+
+
 def test_a_preview_that_fails_says_so_on_the_page(qtbot, preview_page, tmp_path):
     page = preview_page
     broken = tmp_path / "broken.mp4"

@@ -30,6 +30,7 @@ class PreviewPage(QWidget):
         self.last_frame: PreviewFrame | None = None
         self.frames_shown = 0
         self._waiting_for_bundle: str | None = None
+        self._frame_twin: str | None = None  # whose picture last_frame is
         self._build()
         context.selection.changed.connect(lambda _p: self._on_twin_changed())
         context.bundles.ready.connect(self._on_bundle_ready)
@@ -95,8 +96,15 @@ class PreviewPage(QWidget):
         self._update_controls()
 
     def _on_twin_changed(self) -> None:
-        if self.worker is not None and self.worker.twin != self.context.selection.name:
+        name = self.context.selection.name
+        if self.worker is not None and self.worker.twin != name:
             self.stop()
+        if self._waiting_for_bundle not in (None, name):
+            self._waiting_for_bundle = None  # its file is still made, but the preview does not start by itself
+        if self.last_frame is not None and self._frame_twin != name:
+            self.last_frame = None  # another twin's picture: not shown, not saved under this twin's name
+            self.driver_view.clear()
+            self.twin_view.clear()
         project = self.context.selection.project
         if project is None:
             self.status.setText("Choose a twin in the Library first.")
@@ -109,7 +117,7 @@ class PreviewPage(QWidget):
         project = self.context.selection.project
         self.start_button.setEnabled(project is not None and not running and self._waiting_for_bundle is None
                                      and bool(self.source.source()))
-        self.stop_button.setEnabled(running)
+        self.stop_button.setEnabled(running or self._waiting_for_bundle is not None)
         self.recalibrate_button.setEnabled(running)
         self.snapshot_button.setEnabled(self.last_frame is not None)
         self.source.setEnabled(not running)
@@ -147,6 +155,7 @@ class PreviewPage(QWidget):
             self._update_controls()
 
     def _run(self, name: str, path: Path) -> None:
+        self._frame_twin = name
         self.control = PreviewControl()
         control, source = self.control, self.source.source()
         self.worker = ThreadWorker(lambda emit, cancel: run_preview(path, source, control, emit, cancel),
@@ -162,6 +171,10 @@ class PreviewPage(QWidget):
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
+        elif self._waiting_for_bundle is not None:
+            self._waiting_for_bundle = None  # no preview starts when the file is ready
+            self.status.setText("Stopped.")
+            self._update_controls()
 
     def recalibrate(self) -> None:
         self.control.recalibrate()
