@@ -8,6 +8,7 @@ from tests.conftest import shared_file
 from tests.ui.conftest import TWIN
 
 DRIVER = "talking/t05_man_in_suit_6s.mp4"
+VOICE = "speech/librispeech_test_other/1688/1688-142285-0000.flac"
 
 
 @pytest.fixture
@@ -42,6 +43,26 @@ def test_the_twin_runs_live_beside_the_driver(qtbot, preview_page, heartbeat, tm
     print(f"longest interface stall during the preview: {longest:.1f} ms")
     # The longest stall is reported at the end of the run (conftest), not asserted:
     # a wall-clock bound fails on a loaded machine without saying anything about the code.
+
+
+def test_the_twin_speaks_what_the_microphone_hears(qtbot, window, preview_page, pulse_rig):
+    from desktop_twin.capture.audio import read_audio
+    from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer
+
+    page = preview_page
+    qtbot.waitUntil(lambda: window.context.devices.probed and not window.context.devices.probing, timeout=20_000)
+    page.mode.setCurrentIndex(page.mode.findData("speech"))
+    page.microphone.choose(pulse_rig.device)
+    assert "speaking what the microphone hears" in page.status.text() and not page.recalibrate_button.isEnabled()
+    with ScheduledPlayer(pulse_rig.device) as player:
+        player.play(read_audio(shared_file(VOICE), PLAYBACK_RATE))
+        page.start()
+        qtbot.waitUntil(lambda: page.frames_shown >= 10, timeout=60_000)
+        with qtbot.waitSignal(page.worker.finished, timeout=15_000):
+            page.stop()
+    assert page.twin_view.image is not None and page.driver_view.image is None
+    assert page.latency_label.text().endswith("ms from the voice") and "audio_motion" in page.provider_label.text()
+    assert page.status.text() == "Stopped." and page.last_frame.twin_bgr.shape[2] == 3
 
 
 def test_another_twin_chosen_after_a_preview_shows_and_saves_nothing_of_the_first(qtbot, preview_page):

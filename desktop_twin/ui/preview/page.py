@@ -1,22 +1,25 @@
-"""The preview page: the twin live beside the driver (a webcam, or a video file standing in),
-with frames per second, latency and the execution provider; recalibrate; snapshot to PNG."""
+"""The preview page: the twin live beside the driver (a webcam, or a video file standing in), or
+speaking what a microphone hears; frames per second, latency and the execution provider;
+recalibrate; snapshot to PNG."""
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
+    QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
 from desktop_twin.errors import UserError
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import CameraPicker
+from desktop_twin.ui.devices import CameraPicker, MicrophonePicker
 from desktop_twin.ui.images import bgr_image
-from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview
+from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview, run_speech_preview
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.widgets.image_view import ImageView
 from desktop_twin.ui.workers import ThreadWorker
 
 PROVIDER_NAMES = {"CUDAExecutionProvider": "GPU (CUDA)", "CPUExecutionProvider": "CPU"}
+MODES = (("face", "A camera or a video: the twin copies the face"), ("speech", "A microphone: the twin speaks"))
 
 
 class PreviewPage(QWidget):
@@ -39,8 +42,14 @@ class PreviewPage(QWidget):
         self._on_twin_changed()
 
     def _build(self) -> None:
+        self.mode = QComboBox()
+        self.mode.setAccessibleName("What drives the twin")
+        for value, text in MODES:
+            self.mode.addItem(text, value)
+        self.mode.currentIndexChanged.connect(lambda _i: self._on_mode())
         self.source = CameraPicker(self.context.devices, self.context.settings.preview_source, "Driver camera")
         self.source.source_changed.connect(self._on_source)
+        self.microphone = MicrophonePicker(self.context.devices, self.context.settings.microphone)
         self.start_button = controls.button("Start preview", "Start the live preview", "Ctrl+L")
         self.stop_button = controls.button("Stop", "Stop the live preview", "Ctrl+.")
         self.recalibrate_button = controls.button("Recalibrate neutral", "Take the driver's neutral face again", "Ctrl+K")
@@ -64,7 +73,10 @@ class PreviewPage(QWidget):
         self.status.setAccessibleName("Preview status")
         figures = QGroupBox("Live")
         form = QFormLayout(figures)
+        self.form = form
+        form.addRow("Driven by", self.mode)
         form.addRow("Driver", self.source)
+        form.addRow("Microphone", self.microphone)
         form.addRow("Frames per second", self.fps_label)
         form.addRow("Latency", self.latency_label)
         form.addRow("Runs on", self.provider_label)
@@ -86,6 +98,23 @@ class PreviewPage(QWidget):
         grid.addLayout(buttons, 1, 0, 1, 2)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 1)
+        self._on_mode()
+
+    def speaking(self) -> bool:
+        return self.mode.currentData() == "speech"
+
+    def _on_mode(self) -> None:
+        self.form.setRowVisible(self.source, not self.speaking())
+        self.form.setRowVisible(self.microphone, self.speaking())
+        self.driver_view.clear("The microphone drives the twin." if self.speaking()
+                               else "The driving camera shows here.")
+        if self.worker is None and self.context.selection.project is not None:
+            self.status.setText(self._ready_text(self.context.selection.name))
+        self._update_controls()
+
+    def _ready_text(self, name: str) -> str:
+        return (f"Start shows {name} live, speaking what the microphone hears." if self.speaking()
+                else f"Start shows {name} live, copying the driver.")
 
     def showEvent(self, event) -> None:
         self.context.devices.ensure_probed()
@@ -109,18 +138,20 @@ class PreviewPage(QWidget):
         if project is None:
             self.status.setText("Choose a twin in the Library first.")
         elif self.worker is None:
-            self.status.setText(f"Start shows {project.name} live, copying the driver.")
+            self.status.setText(self._ready_text(project.name))
         self._update_controls()
 
     def _update_controls(self) -> None:
         running = self.worker is not None
         project = self.context.selection.project
+        driver_chosen = self.speaking() or bool(self.source.source())  # a microphone: the default will do
         self.start_button.setEnabled(project is not None and not running and self._waiting_for_bundle is None
-                                     and bool(self.source.source()))
+                                     and driver_chosen)
         self.stop_button.setEnabled(running or self._waiting_for_bundle is not None)
-        self.recalibrate_button.setEnabled(running)
+        self.recalibrate_button.setEnabled(running and not self.speaking())
         self.snapshot_button.setEnabled(self.last_frame is not None)
-        self.source.setEnabled(not running)
+        for widget in (self.mode, self.source, self.microphone):
+            widget.setEnabled(not running)
 
     # -- running ----------------------------------------------------------------------------------------
 
@@ -157,9 +188,10 @@ class PreviewPage(QWidget):
     def _run(self, name: str, path: Path) -> None:
         self._frame_twin = name
         self.control = PreviewControl()
-        control, source = self.control, self.source.source()
-        self.worker = ThreadWorker(lambda emit, cancel: run_preview(path, source, control, emit, cancel),
-                                   "running the live preview", name, "previewing")
+        control, source, microphone = self.control, self.source.source(), self.microphone.microphone()
+        job = (partial(run_speech_preview, path, microphone, control) if self.speaking()
+               else partial(run_preview, path, source, control))  # then called as job(emit, cancel)
+        self.worker = ThreadWorker(job, "running the live preview", name, "previewing")
         self.worker.progress.connect(self._on_frame)
         self.worker.result.connect(self.status.setText)
         self.worker.finished.connect(self._on_finished)
@@ -183,13 +215,16 @@ class PreviewPage(QWidget):
     def _on_frame(self, frame: PreviewFrame) -> None:
         self.last_frame = frame
         self.frames_shown += 1
-        self.driver_view.set_image(frame.driver)
+        spoken = frame.driver is None
+        if not spoken:
+            self.driver_view.set_image(frame.driver)
         self.twin_view.set_image(frame.twin)
         self.fps_label.setText(f"{frame.fps:.1f}")
-        self.latency_label.setText(f"{frame.latency_ms:.0f} ms per frame")
+        self.latency_label.setText(f"{frame.latency_ms:.0f} ms " + ("from the voice" if spoken else "per frame"))
         self.provider_label.setText(", ".join(f"{model}: {PROVIDER_NAMES.get(p, p)}"
                                               for model, p in frame.providers.items()))
-        self.face_label.setText(("found" if frame.face_found else "not found")
+        self.face_label.setText("none: the voice drives the twin" if spoken else
+                                ("found" if frame.face_found else "not found")
                                 + ("" if frame.calibrated else ", learning the neutral face…"))
         if self.frames_shown == 1:
             self.status.setText("Live.")

@@ -28,11 +28,11 @@ POLL_SECONDS = 0.05
 
 @dataclass(frozen=True)
 class PreviewFrame:
-    driver: QImage  # shrunk for display
+    driver: QImage | None  # shrunk for display; None when a voice drives the twin
     twin: QImage  # shrunk for display
     twin_bgr: np.ndarray  # full size: a snapshot saves it
     fps: float
-    latency_ms: float  # the median time to make one twin frame, from the driver frame
+    latency_ms: float  # the median time to make one twin frame from the driver's; from the sound, spoken
     providers: dict[str, str]
     face_found: bool
     calibrated: bool
@@ -79,3 +79,29 @@ def run_preview(twin_file: Path, source: str, control: PreviewControl, emit, can
     if pipeline.error is not None:
         raise pipeline.error
     return "Stopped." if cancel.is_set() else "The driving video has ended."
+
+
+def run_speech_preview(twin_file: Path, microphone: str, control: PreviewControl, emit,
+                       cancel: threading.Event) -> str:
+    """The twin speaking what the microphone hears (runtime's LiveSpeech), until cancelled."""
+    if read_twin is None:
+        raise UserError(f"This installation of Desktop Twin cannot run twins live ({_MISSING}).")
+    from desktop_twin.runtime.live_speech import LiveSpeech  # starts PortAudio: only when asked to listen
+
+    def on_frame(frame) -> None:  # on the speech thread
+        if not control.frame_wanted.is_set():
+            return
+        control.frame_wanted.clear()
+        emit(PreviewFrame(None, bgr_image(frame.twin_bgr, PREVIEW_WIDTH), frame.twin_bgr, frame.fps,
+                          frame.latency_ms, speech.twin.providers, True, True, frame.frames, frame.skipped))
+
+    speech = LiveSpeech(read_twin(Path(twin_file)), microphone or None, on_frame=on_frame)
+    speech.start()
+    try:
+        while not cancel.wait(POLL_SECONDS) and not speech.finished.is_set():
+            pass
+    finally:
+        speech.stop()
+    if speech.error is not None:
+        raise speech.error
+    return "Stopped."
