@@ -144,7 +144,8 @@ class PreviewPage(QWidget):
     def _update_controls(self) -> None:
         running = self.worker is not None
         project = self.context.selection.project
-        driver_chosen = self.speaking() or bool(self.source.source())  # a microphone: the default will do
+        # A microphone: the default will do, once the devices are read (reading them restarts the sound system).
+        driver_chosen = not self.context.devices.probing if self.speaking() else bool(self.source.source())
         self.start_button.setEnabled(project is not None and not running and self._waiting_for_bundle is None
                                      and driver_chosen)
         self.stop_button.setEnabled(running or self._waiting_for_bundle is not None)
