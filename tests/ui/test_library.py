@@ -56,11 +56,13 @@ def test_rename_and_delete_with_confirmation(qtbot, window, prepared_twin):
     window.library.refresh()
     qtbot.mouseClick(window.library.cards[TWIN], Qt.MouseButton.LeftButton)
     assert window.context.selection.name == TWIN
+    window.context.settings.interrupted_training = TWIN  # as a quit in mid-run leaves it
     dialog = window.library.ask_rename()
     dialog.name_edit.setText("Suit man")
     qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert [p.name for p in list_projects()] == ["Suit man"] and list(window.library.cards) == ["Suit man"]
     assert open_project("Suit man").manifest.status == "prepared"
+    assert window.context.settings.interrupted_training == "Suit man"  # still offered as paused
 
     box = window.library.ask_delete()
     qtbot.mouseClick(box.button(box.StandardButton.Cancel), Qt.MouseButton.LeftButton)

@@ -93,7 +93,10 @@ def test_waiting_for_the_twin_file_can_be_stopped_and_belongs_to_its_twin(qtbot,
     page.start()
     create_project("Bob")
     page.context.selection.select("Bob")  # the wait was for the twin left behind
-    assert page.start_button.isEnabled() and not page.stop_button.isEnabled()
+    assert not page.stop_button.isEnabled()
+    assert not page.start_button.isEnabled() and "Bob has no trained model yet" in page.status.text()
+    page.context.selection.select(TWIN)
+    assert page.start_button.isEnabled()  # no longer waiting for its file: Start makes it again
 
 
 def test_a_preview_that_fails_says_so_on_the_page(qtbot, preview_page, tmp_path):

@@ -122,5 +122,6 @@ def _add_twin_file(path: Path) -> str:
         partial.rename(folder / f"{project.name}{TWIN_SUFFIX}")
     except OSError as error:
         partial.unlink(missing_ok=True)
+        delete_project(project)  # made for this file alone
         raise UserError(f"Cannot copy {path.name} into the library: {error.strerror or error}.") from None
     return project.name

@@ -173,6 +173,8 @@ class LibraryPage(QWidget):
                                 "rename it when that is done.")
             renamed = rename_project(project, name)
             _rename_imported_twin_file(project, renamed)
+            if self.context.settings.interrupted_training == project.name:  # still offered as paused
+                self.context.settings.interrupted_training = renamed.name
             self.refresh(select=renamed.name)
 
         return self._open_dialog(NameDialog("Rename twin", f"New name for {project.name}:", rename,

@@ -16,6 +16,7 @@ from desktop_twin.ui.images import bgr_image
 from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview, run_speech_preview
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.widgets.image_view import ImageView
+from desktop_twin.ui.twins import bundle_path, is_trained
 from desktop_twin.ui.workers import ThreadWorker
 
 PROVIDER_NAMES = {"CUDAExecutionProvider": "GPU (CUDA)", "CPUExecutionProvider": "CPU"}
@@ -108,8 +109,9 @@ class PreviewPage(QWidget):
         self.form.setRowVisible(self.microphone, self.speaking())
         self.driver_view.clear("The microphone drives the twin." if self.speaking()
                                else "The driving camera shows here.")
-        if self.worker is None and self.context.selection.project is not None:
-            self.status.setText(self._ready_text(self.context.selection.name))
+        project = self.context.selection.project
+        if self.worker is None and project is not None and has_a_model(project):
+            self.status.setText(self._ready_text(project.name))
         self._update_controls()
 
     def _ready_text(self, name: str) -> str:
@@ -137,6 +139,8 @@ class PreviewPage(QWidget):
         project = self.context.selection.project
         if project is None:
             self.status.setText("Choose a twin in the Library first.")
+        elif self.worker is None and not has_a_model(project):
+            self.status.setText(f"{project.name} has no trained model yet: train it on the Train page first.")
         elif self.worker is None:
             self.status.setText(self._ready_text(project.name))
         self._update_controls()
@@ -146,8 +150,8 @@ class PreviewPage(QWidget):
         project = self.context.selection.project
         # A microphone: the default will do, once the devices are read (reading them restarts the sound system).
         driver_chosen = not self.context.devices.probing if self.speaking() else bool(self.source.source())
-        self.start_button.setEnabled(project is not None and not running and self._waiting_for_bundle is None
-                                     and driver_chosen)
+        self.start_button.setEnabled(project is not None and has_a_model(project) and not running
+                                     and self._waiting_for_bundle is None and driver_chosen)
         self.stop_button.setEnabled(running or self._waiting_for_bundle is not None)
         self.recalibrate_button.setEnabled(running and not self.speaking())
         self.snapshot_button.setEnabled(self.last_frame is not None)
@@ -262,3 +266,8 @@ class PreviewPage(QWidget):
         self.context.settings.last_folder = str(path.parent)
         self.message.emit(f"Saved {path.name}.")
         return path
+
+
+def has_a_model(project) -> bool:
+    """Trained here, or added as a .twin file: something to run live."""
+    return is_trained(project) or bundle_path(project).is_file()
