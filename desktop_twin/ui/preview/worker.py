@@ -69,15 +69,10 @@ def run_preview(twin_file: Path, source: str, control: PreviewControl, emit, can
 
     pipeline = LivePipeline(read_twin(Path(twin_file)), source, on_frame=on_frame)
     control.pipeline = pipeline
-    pipeline.start()
     try:
-        while not cancel.wait(POLL_SECONDS) and not pipeline.finished.is_set():
-            pass
+        run_until_cancelled(pipeline, cancel)
     finally:
-        pipeline.stop()
         control.pipeline = None
-    if pipeline.error is not None:
-        raise pipeline.error
     return "Stopped." if cancel.is_set() else "The driving video has ended."
 
 
@@ -96,12 +91,17 @@ def run_speech_preview(twin_file: Path, microphone: str, control: PreviewControl
                           frame.latency_ms, speech.twin.providers, True, True, frame.frames, frame.skipped))
 
     speech = LiveSpeech(read_twin(Path(twin_file)), microphone or None, on_frame=on_frame)
-    speech.start()
+    run_until_cancelled(speech, cancel)
+    return "Stopped."
+
+
+def run_until_cancelled(live, cancel: threading.Event) -> None:
+    """Start a LivePipeline or a LiveSpeech, let it run until cancelled or finished, stop it, raise its error."""
+    live.start()
     try:
-        while not cancel.wait(POLL_SECONDS) and not speech.finished.is_set():
+        while not cancel.wait(POLL_SECONDS) and not live.finished.is_set():
             pass
     finally:
-        speech.stop()
-    if speech.error is not None:
-        raise speech.error
-    return "Stopped."
+        live.stop()
+    if live.error is not None:
+        raise live.error
