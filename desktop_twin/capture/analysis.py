@@ -7,6 +7,7 @@ slower than the camera, never audio: BackgroundAnalysis runs it on its own threa
 a one-slot mailbox for frames, so the recorder never waits for it.
 """
 
+import dataclasses
 import queue
 import threading
 from dataclasses import dataclass
@@ -93,8 +94,10 @@ class BackgroundAnalysis:
         self._frames.put_nowait((image, time))
 
     def latest(self) -> LiveReport | None:
-        if self._error is not None:
-            raise self._error
+        """The newest report. After the analysis failed, the last one it made, saying so: guidance is
+        a help, and its failure must not cost the person the take being recorded."""
+        if self._error is not None and self._latest is not None:
+            return dataclasses.replace(self._latest, warnings=(w.guidance_stopped(self._error),))
         return self._latest
 
     def stop(self) -> None:
@@ -111,7 +114,7 @@ class BackgroundAnalysis:
                 self._take_audio()
                 self._latest = self.analyzer.analyze_frame(image, time)
                 self.frames_analyzed += 1
-        except BaseException as error:  # relayed to the recorder's thread by latest()
+        except Exception as error:  # shown by latest(), on the recorder's thread
             self._error = error
 
     def _take_audio(self) -> None:

@@ -1,5 +1,7 @@
 """Coverage and quality measures on real clips whose properties are known."""
 
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -130,3 +132,32 @@ def test_silence_while_a_sentence_should_be_read_warns_no_speech():
     found = audio_warnings(meter.measures(), expect_speech=True)
     assert w.NO_SPEECH in found and w.TOO_QUIET in found
     assert w.NO_SPEECH not in audio_warnings(meter.measures(), expect_speech=False)
+
+
+class FailingTracker:
+    """The face tracker's part, failing after a few frames (a model that breaks mid-take)."""
+
+    def __init__(self, tracker, frames_before_failing: int):
+        self.tracker, self.left = tracker, frames_before_failing
+
+    def track(self, image, time):
+        if self.left == 0:
+            raise RuntimeError("the face model failed")
+        self.left -= 1
+        return self.tracker.track(image, time)
+
+
+def test_guidance_that_fails_mid_take_says_so_and_does_not_stop_the_recording(tracker):
+    from desktop_twin.capture.analysis import BackgroundAnalysis
+
+    analysis = BackgroundAnalysis(LiveAnalyzer(RATE, FailingTracker(tracker, 5)))
+    analysis.start()
+    try:
+        for index, frame in enumerate(read_frames(shared_file(TALKING), 30)):
+            analysis.submit(frame, index / 25.0, np.zeros(RATE // 25, np.int16))
+            report = analysis.latest()  # raised into the recorder's thread before, ending the take
+            time.sleep(0.02)
+    finally:
+        analysis.stop()
+    assert report is not None and [x.code for x in report.warnings] == ["guidance_stopped"]
+    assert "the face model failed" in report.warnings[0].message
