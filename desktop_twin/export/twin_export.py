@@ -29,6 +29,7 @@ from desktop_twin.face.align import STABLE_POINTS, STABLE_TEMPLATE
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
 from desktop_twin.store.manifest import utc_now
+from desktop_twin.store.outputs import check_output_file
 from desktop_twin.training.baked_state import baked_from_state
 from desktop_twin.training.batches import frame_sample, to_chw
 from desktop_twin.training.checkpoints import load_checkpoint
@@ -87,7 +88,7 @@ def export_twin(project: TwinProject, out_path: Path, progress: Callable[[Export
                 cancel: threading.Event | None = None, measure_quality: bool = True) -> Path:
     """Write the project's best twin to out_path (a .twin file) and return the path. With
     measure_quality, the twin and its baselines are scored on the held-out frames (seconds)."""
-    out_path = _checked_out_path(out_path)
+    out_path = check_output_file(out_path, ".twin", "a twin file")
     stages = _Stages(progress, cancel)
     stages.begin(0)
     twin = load_trained_twin(project)
@@ -116,17 +117,6 @@ def export_twin(project: TwinProject, out_path: Path, progress: Callable[[Export
     write_twin(out_path, build_manifest(project, twin, frame_transform, quality, speaking, idle_motion(project)),
                files)
     stages.note(len(STAGES), f"Wrote {out_path}.")
-    return out_path
-
-
-def _checked_out_path(out_path: Path) -> Path:
-    out_path = Path(out_path)
-    if out_path.suffix.lower() != ".twin":
-        raise UserError(f"{out_path.name}: a twin file's name ends in .twin (for example {out_path.stem}.twin).")
-    if not out_path.parent.is_dir():
-        raise UserError(f"The folder {out_path.parent} does not exist.")
-    if out_path.is_dir():
-        raise UserError(f"{out_path} is a folder.")
     return out_path
 
 

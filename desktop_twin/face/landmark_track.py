@@ -10,6 +10,7 @@ from desktop_twin.capture.footage import iterate_frames, probe_video
 from desktop_twin.errors import UserError
 from desktop_twin.face.tracker import FaceTracker
 from desktop_twin.store.atomic import atomic_write_with
+from desktop_twin.store.outputs import check_output_file
 
 
 @dataclass
@@ -36,15 +37,7 @@ def track_video(path: Path, progress: Callable[[int, int], None] | None = None) 
 
 def check_track_path(path: Path, video: Path | None = None) -> None:
     """Before tracking: the track must go to a new or replaceable .npz file, not a folder, not the video."""
-    path = Path(path)
-    if path.suffix.lower() != ".npz":
-        raise UserError(f"Cannot write {path}: a landmark track is an .npz file, so its name must end in .npz.")
-    if path.is_dir():
-        raise UserError(f"Cannot write {path}: it is a folder.")
-    if not path.parent.is_dir():
-        raise UserError(f"Cannot write {path}: the folder {path.parent} does not exist.")
-    if video is not None and path.exists() and path.resolve() == Path(video).resolve():
-        raise UserError(f"The track would overwrite {path.name}, the video it tracks: choose another --out.")
+    check_output_file(path, ".npz", "a landmark track", video)
 
 
 def write_track(path: Path, track: LandmarkTrack) -> None:

@@ -18,6 +18,7 @@ from desktop_twin.errors import UserError
 from desktop_twin.runtime.driven_twin import DrivenTwin, TwinFrame
 from desktop_twin.runtime.mp4_writer import mp4_when_complete
 from desktop_twin.runtime.twin_assets import TwinAssets
+from desktop_twin.store.outputs import check_output_file
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,7 @@ def write_frames(twin, drive, info, writer, side_by_side, progress, cancel, on_f
 
 def check_output(source: Path, out: Path) -> None:
     """Before any work: the output must be a new or replaceable .mp4 file, not a folder, not the source."""
-    if out.suffix.lower() != ".mp4":
-        raise UserError(f"Cannot write {out}: the video is an MP4 file, so its name must end in .mp4.")
-    if out.is_dir():
-        raise UserError(f"Cannot write {out}: it is a folder.")
-    if not out.parent.is_dir():
-        raise UserError(f"Cannot write {out}: the folder {out.parent} does not exist.")
-    if out.exists() and out.resolve() == source.resolve():
-        raise UserError(f"The output would overwrite {source.name}, which drives the twin: choose another --out.")
+    check_output_file(out, ".mp4", "an MP4 video", source)
 
 
 def output_size(twin_shape: tuple, driver_size: tuple[int, int], side_by_side: bool) -> tuple[int, int]:

@@ -9,6 +9,7 @@ import torch
 from desktop_twin.errors import UserError
 
 FORMAT = "desktop-twin-checkpoint-1"
+LATEST_CHECKPOINT = "latest.pt"  # in a twin's checkpoints folder: what a training run goes on from
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
@@ -25,9 +26,10 @@ def save_checkpoint(path: Path, state: dict) -> None:
         raise
 
 
-def load_checkpoint(path: Path, device: str = "cpu") -> dict:
+def load_checkpoint(path: Path, device: str = "cpu", mapped: bool = False) -> dict:
+    """mapped: tensors stay in the file, read only when touched (to look at a checkpoint's record)."""
     try:
-        state = torch.load(path, map_location=device, weights_only=False)
+        state = torch.load(path, map_location=device, weights_only=False, mmap=mapped)
     except (OSError, RuntimeError, EOFError) as error:
         raise UserError(f"The checkpoint {path} cannot be read ({error}).") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:

@@ -21,7 +21,7 @@ from desktop_twin.store import TwinProject
 from desktop_twin.training.averaging import WeightAverage
 from desktop_twin.training.batches import BatchSampler, Clip, Prefetcher, frame_sample, to_chw
 from desktop_twin.training.baked_state import baked_from_state, baked_state
-from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
+from desktop_twin.training.checkpoints import LATEST_CHECKPOINT, load_checkpoint, save_checkpoint
 from desktop_twin.training.data import PreparedData, sketch_at
 from desktop_twin.training.devices import choose_device, device_name, mixed_precision
 from desktop_twin.training.evaluation import held_out_metrics, sample_grid
@@ -78,7 +78,7 @@ class TrainJob:
         self.speech = speech  # after the renderer, fine-tune audio-to-motion on the footage's sound
         self.batch_size = self.preset.batch_size
         self.average: WeightAverage | None = None  # of the weights being trained: the twin kept
-        self.latest_path = project.checkpoints_dir / "latest.pt"
+        self.latest_path = project.checkpoints_dir / LATEST_CHECKPOINT
         self.best_path = project.checkpoints_dir / "best.pt"
 
     def run(self, progress: Callable[[TrainProgress], None] | None = None,
@@ -266,8 +266,8 @@ class TrainJob:
 
 def resumable_preset(project: TwinProject) -> str | None:
     """The preset of the checkpoint a run would go on from, if there is one."""
-    path = project.checkpoints_dir / "latest.pt"
-    return load_checkpoint(path)["train"]["preset"] if path.is_file() else None
+    path = project.checkpoints_dir / LATEST_CHECKPOINT
+    return load_checkpoint(path, mapped=True)["train"]["preset"] if path.is_file() else None  # not the weights
 
 
 def record_evaluation(state: dict, metrics: dict[str, float]) -> bool:

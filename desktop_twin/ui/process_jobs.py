@@ -187,12 +187,12 @@ def training_devices(send, cancel) -> list[tuple[str, str]]:
 
 def checkpoint_summary(project_path: str, send, cancel) -> dict:
     """Where the last training run stopped: its step, preset and held-out history (for the curves)."""
-    from desktop_twin.training.checkpoints import load_checkpoint
+    from desktop_twin.training.checkpoints import LATEST_CHECKPOINT, load_checkpoint
 
-    path = Path(project_path) / "checkpoints" / "latest.pt"
+    path = Path(project_path) / "checkpoints" / LATEST_CHECKPOINT
     if not path.is_file():
         return {}
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, mapped=True)  # its record, not its weights
     history = [{k: float(v) for k, v in entry.items()} for entry in state.get("history", [])]
     train = state.get("train", {})
     return {"step": int(state.get("step", 0)), "preset": str(train.get("preset", "")),

@@ -45,6 +45,11 @@ def is_trained(project: TwinProject) -> bool:
     return best_checkpoint(project).is_file()
 
 
+def has_a_model(project: TwinProject) -> bool:
+    """Trained here, or added as a .twin file: something to run live or export."""
+    return is_trained(project) or bundle_path(project).is_file()
+
+
 def twin_status(project: TwinProject, activity: str | None = None) -> str:
     """One of STATUSES: training while a training job runs, ready once there is a twin to run."""
     if activity == "training":

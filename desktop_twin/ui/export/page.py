@@ -15,7 +15,7 @@ from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.devices import VIDEO_FILTER
 from desktop_twin.ui.export.report_card import ReportCard, scores_from_evaluation, scores_from_twin_quality
 from desktop_twin.ui.export.tile import ExportTile
-from desktop_twin.ui.twins import TWIN_SUFFIX, is_trained
+from desktop_twin.ui.twins import TWIN_SUFFIX, has_a_model, is_trained
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.workers import ProcessWorker, ThreadWorker, describe_fraction
 
@@ -123,7 +123,7 @@ class ExportPage(QWidget):
         if project is None:
             self.tile.show_file("No twin chosen", "Choose a twin in the Library first.")
             self.file_status.setText("")
-        elif not is_trained(project) and self.context.bundles.current(project) is None:
+        elif not has_a_model(project):
             self.tile.show_file(f"{project.name}{TWIN_SUFFIX}", "Train the twin first.")
             self.file_status.setText(f"{project.name} has no trained model yet.")
         else:
@@ -147,7 +147,7 @@ class ExportPage(QWidget):
 
     def _update_controls(self) -> None:
         project = self.context.selection.project
-        exportable = project is not None and (is_trained(project) or self.context.bundles.current(project) is not None)
+        exportable = project is not None and has_a_model(project)
         building = project is not None and self.context.bundles.building(project.name)
         self.save_button.setEnabled(exportable and not building)
         self.file_progress.setVisible(building)

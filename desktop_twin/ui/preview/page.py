@@ -16,7 +16,7 @@ from desktop_twin.ui.images import bgr_image
 from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview, run_speech_preview
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.widgets.image_view import ImageView
-from desktop_twin.ui.twins import bundle_path, is_trained
+from desktop_twin.ui.twins import has_a_model
 from desktop_twin.ui.workers import ThreadWorker
 
 PROVIDER_NAMES = {"CUDAExecutionProvider": "GPU (CUDA)", "CPUExecutionProvider": "CPU"}
@@ -266,8 +266,3 @@ class PreviewPage(QWidget):
         self.context.settings.last_folder = str(path.parent)
         self.message.emit(f"Saved {path.name}.")
         return path
-
-
-def has_a_model(project) -> bool:
-    """Trained here, or added as a .twin file: something to run live."""
-    return is_trained(project) or bundle_path(project).is_file()
