@@ -31,7 +31,7 @@ class LiveReport:
     time: float
     warnings: tuple[w.QualityWarning, ...]
     coverage: Coverage
-    image: ImageMeasures
+    image: ImageMeasures | None  # None: guidance failed before it measured a frame
     audio: AudioMeasures
     landmarks: np.ndarray | None  # for drawing on the preview
 
@@ -77,6 +77,7 @@ class BackgroundAnalysis:
         self._frames: queue.Queue = queue.Queue(maxsize=1)
         self._audio: queue.Queue = queue.Queue()
         self._latest: LiveReport | None = None
+        self._submitted_time = 0.0
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="live-analysis", daemon=True)
@@ -87,6 +88,7 @@ class BackgroundAnalysis:
 
     def submit(self, image: np.ndarray, time: float, audio: np.ndarray) -> None:
         self._audio.put(audio)
+        self._submitted_time = time
         try:
             self._frames.get_nowait()  # drop the stale frame nobody got to
         except queue.Empty:
@@ -96,9 +98,13 @@ class BackgroundAnalysis:
     def latest(self) -> LiveReport | None:
         """The newest report. After the analysis failed, the last one it made, saying so: guidance is
         a help, and its failure must not cost the person the take being recorded."""
-        if self._error is not None and self._latest is not None:
-            return dataclasses.replace(self._latest, warnings=(w.guidance_stopped(self._error),))
-        return self._latest
+        if self._error is None:
+            return self._latest
+        stopped = (w.guidance_stopped(self._error),)
+        if self._latest is None:  # it failed on the first frame: the warning shows all the same
+            return LiveReport(self._submitted_time, stopped, self.analyzer.coverage.coverage(), None,
+                              self.analyzer.audio.measures(), None)
+        return dataclasses.replace(self._latest, warnings=stopped)
 
     def stop(self) -> None:
         self._stop.set()

@@ -71,7 +71,7 @@ def run_train(args) -> int:
         def on_progress(event):
             if event.message and not args.json:
                 bar.write(event.message)
-            elif event.step:
+            if event.step:
                 bar.update(event.step, event.total_steps)
                 held = f" held-out {event.held_out['psnr']:.2f} dB" if event.held_out else ""
                 bar.describe(f"loss {event.losses['total']:.4f}{held} on {event.device}")

@@ -41,7 +41,8 @@ import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, ValidationError, model_validator)
+    AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, TypeAdapter, ValidationError,
+    model_validator)
 
 from desktop_twin.errors import UserError
 from desktop_twin.store.atomic import atomic_write_bytes
@@ -70,7 +71,15 @@ MEMBER_LIMITS = {
     FRAME_MEMBER: 16 * MIB,
     THUMBNAIL_MEMBER: 1 * MIB,
 }
-MEMBERS = tuple(MEMBER_LIMITS)  # every member a .twin may hold, in the order they are written
+MEMBERS = tuple(MEMBER_LIMITS)
+# The operators the exporter writes (the renderer: convolutions, pixel shuffle, resize; the audio model:
+# convolutions, matrix products, GELU), and a few other plain tensor operators. Nothing that loops or
+# branches: a hostile graph could otherwise run for ever when the twin is first played.
+SAFE_OPERATORS = frozenset({
+    "Add", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "DepthToSpace",
+    "Div", "Erf", "Exp", "Flatten", "Gather", "Gemm", "Identity", "LeakyRelu", "MatMul", "Max", "Min", "Mul", "Neg",
+    "Pad", "Pow", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax",
+    "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"})  # every member a .twin may hold, in the order they are written
 OPTIONAL_MEMBERS = (AUDIO_MOTION_MEMBER,)
 REQUIRED_MEMBERS = tuple(name for name in MEMBERS if name not in OPTIONAL_MEMBERS)
 MAX_TOTAL_BYTES = 200 * MIB  # the file, and all its members uncompressed
@@ -218,6 +227,36 @@ class Provenance(_Record):
     preset: Text
 
 
+Figure = float | None  # NaN too: a figure that could not be had
+Scores = dict[str, Figure]
+
+
+class HeldOutQuality(BaseModel):
+    """The twin and both baselines on the held-out frames, as the library and the report card read them."""
+
+    model_config = ConfigDict(extra="allow")  # figures a later version adds
+    frames: int
+    image_size: int
+    twin: Scores
+    mean_frame: Scores | None = None
+    nearest_landmarks: Scores | None = None
+
+
+_QUALITY_SECTIONS = {
+    "held_out": TypeAdapter(HeldOutQuality),
+    "training_held_out": TypeAdapter(Scores),
+    "lipsync": TypeAdapter(dict[str, Figure | Scores]),
+}
+_OTHER_FIGURE = TypeAdapter(Figure)
+
+
+def _figures_only(quality: dict) -> dict:
+    """Quality is numbers, grouped as the readers expect: anything else would break them when shown."""
+    for key, value in quality.items():
+        _QUALITY_SECTIONS.get(key, _OTHER_FIGURE).validate_python(value, strict=True)
+    return quality
+
+
 class TwinManifest(_Record):
     format: Literal["desktop-twin"] = FORMAT
     format_version: int = Field(FORMAT_VERSION, ge=1, le=FORMAT_VERSION)
@@ -229,7 +268,7 @@ class TwinManifest(_Record):
     canonical: CanonicalCrop
     neutral_landmarks: list[Point3] = Field(min_length=LANDMARK_COUNT, max_length=LANDMARK_COUNT)
     frame_transform: list[MatrixRow] = Field(min_length=2, max_length=2)
-    quality: dict[str, JsonValue] = {}
+    quality: Annotated[dict[str, JsonValue], AfterValidator(_figures_only)] = {}
     consent: ConsentInfo | None = None
     provenance: Provenance
     idle: IdleMotion | None = None
@@ -327,6 +366,7 @@ def _read_archive(source: BinaryIO, label: str) -> TwinBundle:
     _check_directory_record(source, label)
     try:
         with zipfile.ZipFile(source) as archive:
+            _refuse_a_newer_format(archive, label)
             members = _checked_members(archive, label)
             contents = {name: _read_member(archive, info, label) for name, info in members.items()}
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, struct.error, NotImplementedError) as error:
@@ -392,6 +432,29 @@ def _check_directory_record(source: BinaryIO, label: str) -> None:
         raise _refused(label, f"it lists {entries} entries in {directory_bytes} bytes; "
                               f"a .twin holds at most {len(MEMBERS)}")
     source.seek(0)
+
+
+def _refuse_a_newer_format(archive: zipfile.ZipFile, label: str) -> None:
+    """A newer format may hold other members: it is told apart before its members are judged.
+    Anything else wrong with the manifest is left to the full checks."""
+    try:
+        info = archive.getinfo(MANIFEST_MEMBER)
+    except KeyError:
+        return
+    if info.file_size > MEMBER_LIMITS[MANIFEST_MEMBER] or info.flag_bits & 0x1:
+        return
+    try:
+        raw = json.loads(archive.read(info).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return
+    if isinstance(raw, dict) and raw.get("format") == FORMAT:
+        _check_format_version(raw.get("format_version"), label)
+
+
+def _check_format_version(version, label: str) -> None:
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise UserError(f"{label} was made by a newer version of Desktop Twin (format {version}; this "
+                        f"version reads up to {FORMAT_VERSION}). Update Desktop Twin to open it.")
 
 
 def _checked_members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.ZipInfo]:
@@ -473,10 +536,7 @@ def parse_manifest(data: bytes, label: str) -> TwinManifest:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise UserError(f"{label} is not a Desktop Twin file (its {MANIFEST_MEMBER} does not say "
                         f"format {FORMAT!r}).")
-    version = raw.get("format_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
-        raise UserError(f"{label} was made by a newer version of Desktop Twin (format {version}; this "
-                        f"version reads up to {FORMAT_VERSION}). Update Desktop Twin to open it.")
+    _check_format_version(raw.get("format_version"), label)
     try:
         return TwinManifest.model_validate(raw)
     except ValidationError as error:
@@ -516,9 +576,15 @@ def _check_model(data: bytes, name: str, label: str, opset: int, interface: dict
         raise UserError(f"{label} is damaged: {name} is not an ONNX model. Copy or export it again.") from None
     if any(_is_external(tensor) for tensor in _model_tensors(model)):
         raise _refused(label, f"{name} refers to weights in files outside it (ONNX external data)")
+    unknown = {node.op_type for node in model.graph.node} - SAFE_OPERATORS
+    if unknown:
+        shown = ", ".join(sorted(map(str, unknown)))  # (a damaged name may not even be text)
+        raise _refused(label, f"{name} uses operators a twin never needs ({_shown(shown)})")
     try:
-        onnx.checker.check_model(model)
-    except (onnx.checker.ValidationError, ValueError, RuntimeError) as error:
+        # The full check infers every shape, so a graph whose real outputs differ from those it declares
+        # is caught here rather than when the twin is played.
+        onnx.checker.check_model(model, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError, ValueError, RuntimeError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"{label} is damaged: {name} fails ONNX's model check ({_shown(first_line, 120)}). "
                         f"Copy or export it again.") from None

@@ -4,6 +4,7 @@ The audio is decoded from the source as the video is written and muxed up to eac
 time, so the two tracks interleave (players seek well) and no long audio is held in memory.
 """
 
+import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,10 @@ import numpy as np
 
 from desktop_twin.capture.audio import has_audio_track
 from desktop_twin.capture.combine import AUDIO_BIT_RATE, VIDEO_CODEC_OPTIONS
+from desktop_twin.errors import UserError
+
+# Errors that, while a video is written, come from where it is written: a full disk, a quota, no permission.
+WRITING_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 class AudioCarrier:
@@ -116,7 +121,10 @@ def mp4_when_complete(out: Path, fps: float, width: int, height: int,
     failure or a cancel leaves no half-written video (and replaces no earlier one)."""
     partial = out.with_name(f".{out.stem}.partial.mp4")
     try:
-        writer = Mp4Writer(partial, fps, width, height, audio_source=audio_source)
+        try:
+            writer = Mp4Writer(partial, fps, width, height, audio_source=audio_source)
+        except OSError as error:  # the folder refuses a new file
+            raise _cannot_write(out, error) from None
         try:
             yield writer
             writer.close()
@@ -124,8 +132,17 @@ def mp4_when_complete(out: Path, fps: float, width: int, height: int,
             writer.abandon()
             raise
         os.replace(partial, out)
+    except OSError as error:
+        if error.errno not in WRITING_ERRNOS:
+            raise
+        raise _cannot_write(out, error) from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _cannot_write(out: Path, error: OSError) -> UserError:
+    reason = os.strerror(error.errno) if error.errno else str(error)
+    return UserError(f"Cannot write {out}: {reason}. Free some space, or choose another folder.")
 
 
 def even(value: int) -> int:

@@ -78,6 +78,7 @@ class TrainJob:
         self.speech = speech  # after the renderer, fine-tune audio-to-motion on the footage's sound
         self.batch_size = self.preset.batch_size
         self.average: WeightAverage | None = None  # of the weights being trained: the twin kept
+        self.notice: str | None = None  # for the next progress event: something the person should know
         self.latest_path = project.checkpoints_dir / LATEST_CHECKPOINT
         self.best_path = project.checkpoints_dir / "best.pt"
 
@@ -114,7 +115,8 @@ class TrainJob:
             self.average.update(model, state["step"])
             eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
             event = TrainProgress(state["step"], self.total_steps, losses, eta, device_name(self.device),
-                                  self.batch_size)
+                                  self.batch_size, message=self.notice)
+            self.notice = None
             if state["step"] % self.preset.eval_every == 0 or state["step"] == self.total_steps:
                 if self._evaluate(data, held_out, state, event):
                     report(event)
@@ -188,7 +190,7 @@ class TrainJob:
             except torch.cuda.OutOfMemoryError:
                 pass
             # Out of the except block: its traceback held the failed step's tensors on the GPU.
-            self._shrink_batch()
+            self._shrink_batch(model, optimizer)
 
     def _try_step(self, model, optimizer, batches: Prefetcher) -> dict[str, float]:
         batch = to_tensors(batches.next(self.batch_size), self.device)
@@ -198,13 +200,25 @@ class TrainJob:
         apply_gradients(losses["total"], model, optimizer)
         return {k: float(v.detach()) for k, v in losses.items()}
 
-    def _shrink_batch(self) -> None:
+    def _shrink_batch(self, model, optimizer) -> None:
         """Out of GPU memory: halve the batch; at one sample, there is nothing left but the CPU."""
         torch.cuda.empty_cache()
-        if self.batch_size == 1:
-            raise UserError("The GPU ran out of memory even with one image per step. "
-                            "Close other programs using the GPU, or train with --device cpu.")
-        self.batch_size //= 2
+        if self.batch_size > 1:
+            self.batch_size //= 2
+            return
+        self._move_to(torch.device("cpu"), model, optimizer)
+        self.batch_size = self.preset.batch_size  # the machine's memory holds the preset's batch
+        self.notice = ("The GPU ran out of memory even with one image per step: training goes on on the CPU, "
+                       "more slowly. Close other programs using the GPU and run it again to use the GPU.")
+
+    def _move_to(self, device: torch.device, model, optimizer) -> None:
+        self.device, self.mixed_precision = device, mixed_precision(device)
+        model.to(device)
+        self.average.model.to(device)
+        for values in optimizer.state.values():
+            for key, value in values.items():
+                if torch.is_tensor(value):
+                    values[key] = value.to(device)
 
     def _evaluate(self, data, held_out, state, event: TrainProgress) -> bool:
         """The averaged weights' held-out metrics into the event; True when quality has stopped improving."""

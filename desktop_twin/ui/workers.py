@@ -197,6 +197,10 @@ class WorkerPool(QObject):
         """What a twin is busy with ("training", "recording", ...), None when idle."""
         return next((w.activity for w in self.workers if w.twin == twin and w.activity and not w.isFinished()), None)
 
+    def activities(self, twin: str) -> set[str]:
+        """Everything a twin is busy with."""
+        return {w.activity for w in self.workers if w.twin == twin and w.activity and not w.isFinished()}
+
     def busy(self) -> list[Worker]:
         return [w for w in self.workers if w.isRunning()]
 

@@ -147,10 +147,11 @@ class FailingTracker:
         return self.tracker.track(image, time)
 
 
-def test_guidance_that_fails_mid_take_says_so_and_does_not_stop_the_recording(tracker):
+@pytest.mark.parametrize("frames_before_failing", [5, 0], ids=["mid-take", "first-frame"])
+def test_guidance_that_fails_says_so_and_does_not_stop_the_recording(tracker, frames_before_failing):
     from desktop_twin.capture.analysis import BackgroundAnalysis
 
-    analysis = BackgroundAnalysis(LiveAnalyzer(RATE, FailingTracker(tracker, 5)))
+    analysis = BackgroundAnalysis(LiveAnalyzer(RATE, FailingTracker(tracker, frames_before_failing)))
     analysis.start()
     try:
         for index, frame in enumerate(read_frames(shared_file(TALKING), 30)):

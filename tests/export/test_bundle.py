@@ -45,6 +45,17 @@ def renderer_model(input_name: str = "sketch", op: str = "Sigmoid") -> onnx.Mode
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=10)
 
 
+def misdeclared_model() -> onnx.ModelProto:
+    """Declares the renderer's output shape but really flattens the picture: it would fail only when played."""
+    shape = [1, 3, SIZE, SIZE]
+    flat = helper.make_tensor("flat", TensorProto.INT64, [2], [1, 3 * SIZE * SIZE])
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["sketch", "flat"], ["image"])], "renderer",
+        [helper.make_tensor_value_info("sketch", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, shape)], initializer=[flat])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=10)
+
+
 def runtime_specific_model() -> onnx.ModelProto:
     model = renderer_model()
     model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
@@ -166,6 +177,11 @@ CORPUS = {
     "another format": (lambda: with_manifest(format="something-else"), "not a Desktop Twin file"),
     "newer format_version": (lambda: with_manifest(format_version=FORMAT_VERSION + 1),
                              "made by a newer version of Desktop Twin"),
+    "newer format with a new member": (lambda: zip_of(entries(manifest=json.dumps(manifest_dict(
+        format_version=FORMAT_VERSION + 1)).encode()) + [("models/expression.onnx", b"")]),
+        "made by a newer version of Desktop Twin"),
+    "newer format without a member": (lambda: zip_of(entries(thumbnail=None, manifest=json.dumps(manifest_dict(
+        format_version=FORMAT_VERSION + 1)).encode())), "made by a newer version of Desktop Twin"),
     "schema: too few landmarks": (lambda: with_manifest(neutral_landmarks=NEUTRAL[:10].tolist()), "neutral_landmarks"),
     "schema: NaN landmark": (lambda: with_manifest(neutral_landmarks=[[float("nan")] * 3] * 478), "neutral_landmarks"),
     "schema: unknown field": (lambda: with_manifest(run="rm -rf ~"), "run"),
@@ -175,8 +191,14 @@ CORPUS = {
         "file": "../renderer.onnx", "input": "sketch", "output": "image", "size": SIZE, "opset": OPSET}}),
         "models.renderer.file"),
     "ONNX not a model": (lambda: zip_of(entries(renderer=b"\x0a\xff\xff\xff garbage")), "not an ONNX model"),
-    "ONNX fails the checker": (lambda: zip_of(entries(renderer=renderer_model(op="NoSuchOp").SerializeToString())),
-                               "fails ONNX's model check"),
+    "ONNX fails the checker": (lambda: zip_of(entries(renderer=renderer_model(op="Add").SerializeToString())),
+                               "fails ONNX's model check"),  # Add with one input
+    "ONNX unknown operator": (lambda: zip_of(entries(renderer=renderer_model(op="NoSuchOp").SerializeToString())),
+                              "operators a twin never needs (NoSuchOp)"),
+    "ONNX control flow": (lambda: zip_of(entries(renderer=renderer_model(op="Loop").SerializeToString())),
+                          "operators a twin never needs (Loop)"),
+    "ONNX output not as declared": (lambda: zip_of(entries(renderer=misdeclared_model().SerializeToString())),
+                                    "fails ONNX's model check"),
     "ONNX external data": (lambda: zip_of(entries(renderer=external_data_model().SerializeToString())),
                            "external data"),
     "ONNX runtime-specific operators": (

@@ -3,6 +3,8 @@
 import argparse
 import contextlib
 import io
+import subprocess
+import sys
 import threading
 
 import av
@@ -83,3 +85,23 @@ def test_an_output_that_is_no_mp4_a_folder_or_the_driver_is_refused_before_any_w
         with pytest.raises(UserError, match=problem):
             render_video(bundle, drive, out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["driver.mp4", "folder.mp4"]
+
+
+FULL_DISK = """
+import resource, signal, sys
+from desktop_twin.cli.main import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, resource.RLIM_INFINITY))
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_running_out_of_disk_mid_render_is_said_plainly_and_leaves_nothing(twin_file, tmp_path):
+    out = tmp_path / "out" / "twin.mp4"
+    out.parent.mkdir()
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, "render", str(twin_file), "--drive",
+                           str(shared_file(OTHER_PERSON_CLIP)), "--out", str(out), "--provider", "cpu"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert f"Cannot write {out}: File too large" in done.stderr and "Traceback" not in done.stderr
+    assert list(out.parent.iterdir()) == []

@@ -173,10 +173,8 @@ def test_the_best_checkpoint_takes_every_gain_and_stopping_waits_for_a_clear_one
     assert state["best"] == {"step": 5, "psnr": 30.2} and len(state["history"]) == 5
 
 
-@pytest.mark.parametrize("where", ["to_tensors", "reconstruction_loss"])  # the batch's upload, or the model
-def test_out_of_gpu_memory_halves_the_batch_and_carries_on(fresh_twin, monkeypatch, where):
-    job = quick_job(fresh_twin, steps=2)
-    job.batch_size = 4
+def run_out_of_gpu_memory_once(monkeypatch, where: str) -> None:
+    """The trainer's call of `where` raises CUDA's out-of-memory error once, as the device would."""
     real = TrainJob._step.__globals__[where]
     failures = iter([True])
 
@@ -186,10 +184,30 @@ def test_out_of_gpu_memory_halves_the_batch_and_carries_on(fresh_twin, monkeypat
         return real(*args)
 
     monkeypatch.setitem(TrainJob._step.__globals__, where, runs_out_of_memory_once)
+
+
+@pytest.mark.parametrize("where", ["to_tensors", "reconstruction_loss"])  # the batch's upload, or the model
+def test_out_of_gpu_memory_halves_the_batch_and_carries_on(fresh_twin, monkeypatch, where):
+    job = quick_job(fresh_twin, steps=2)
+    job.batch_size = 4
+    run_out_of_gpu_memory_once(monkeypatch, where)
     events = []
     result = job.run(events.append)
     assert result.step == 2
     assert job.batch_size == 2 and [e.batch_size for e in events if e.step] == [2, 2]
+
+
+def test_out_of_gpu_memory_at_one_image_goes_on_on_the_cpu_and_says_so(fresh_twin, monkeypatch):
+    job = quick_job(fresh_twin, steps=2)
+    job.batch_size = 1
+    run_out_of_gpu_memory_once(monkeypatch, "reconstruction_loss")
+    events = []
+    result = job.run(events.append)
+    assert result.step == 2 and job.device.type == "cpu"
+    assert job.batch_size == job.preset.batch_size  # the preset's batch again, in the machine's memory
+    told = [e.message for e in events if e.message and "out of memory" in e.message]
+    assert len(told) == 1 and "on the CPU" in told[0]
+    assert events[[e.message for e in events].index(told[0])].step == 1  # with the step it happened in
 
 
 def test_unprepared_twin_is_a_clear_error(tmp_path):

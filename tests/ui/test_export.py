@@ -76,6 +76,8 @@ def test_the_report_card_shows_and_saves_the_twins_quality(qtbot, window, ready_
         page.measure()  # measured again, on the held-out frames
     assert measured.args[0]["frames"] == scores["frames"]
     assert measured.args[0]["twin"]["psnr"] == pytest.approx(scores["twin"]["psnr"], abs=1e-3)
+    window.context.selection.select(TWIN)  # its card clicked again: the measures stay
+    assert page.report.scores is measured.args[0] and page.report_save_button.isEnabled()
 
 
 def test_render_an_mp4_of_the_twin_speaking_a_sound_file(qtbot, window, ready_twin, tmp_path):
@@ -107,3 +109,16 @@ def test_a_render_waiting_for_the_twin_file_holds_its_place_and_can_be_cancelled
     page.render_cancel.click()
     assert page.pending == [] and page.render_status.text() == "Cancelled: no video was written."
     assert page.render_button.isEnabled() and not page.render_cancel.isEnabled()
+
+
+def test_a_save_waiting_for_the_twin_file_is_carried_out_when_another_twin_is_chosen(
+        qtbot, window, trained_twin, twin_file, tmp_path, monkeypatch):
+    page = choose(window)
+    monkeypatch.setattr(window.context.bundles, "ensure", lambda project: None)  # being made
+    page.save_as(tmp_path / "kept")
+    window.context.selection.select(None)  # another twin chosen (or none) while the file is made
+    assert [kind for _twin, kind, _ in page.pending] == ["save"]
+    with qtbot.waitSignal(page.saved, timeout=20_000) as saved:
+        window.context.bundles.ready.emit(TWIN, str(twin_file))
+    assert saved.args == [str(tmp_path / "kept.twin")] and read_twin(tmp_path / "kept.twin").manifest.name == TWIN
+    assert page.pending == []

@@ -1,5 +1,6 @@
 """The library page on real twins: cards, new, rename, delete, open folder, imports by drop."""
 
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -7,6 +8,7 @@ from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from desktop_twin.store import create_project, list_projects, open_project
+from desktop_twin.ui.workers import ThreadWorker
 from tests.conftest import shared_file
 from tests.ui.conftest import FILE_CAMERA, TWIN
 
@@ -72,6 +74,23 @@ def test_rename_and_delete_with_confirmation(qtbot, window, prepared_twin):
     qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
     assert list_projects() == [] and window.library.cards == {}
     assert window.context.selection.name is None
+
+
+def test_rename_and_delete_wait_while_a_job_holds_the_twin(qtbot, window, prepared_twin):
+    window.library.refresh()
+    window.context.selection.select(TWIN)
+    release = threading.Event()
+    worker = ThreadWorker(lambda emit, cancel: release.wait(30), "rendering", twin=TWIN, activity="rendering")
+    window.context.pool.start(worker)
+    library = window.library
+    qtbot.waitUntil(lambda: not library.delete_button.isEnabled(), timeout=PICTURES_SECONDS)
+    assert not library.rename_button.isEnabled()
+    assert "busy (rendering a video)" in library.delete_button.toolTip()
+    assert library.folder_button.isEnabled()
+    release.set()
+    qtbot.waitUntil(lambda: library.delete_button.isEnabled() and library.rename_button.isEnabled(),
+                    timeout=PICTURES_SECONDS)
+    assert library.rename_button.toolTip().startswith("Rename the chosen twin")
 
 
 def test_open_folder_asks_the_desktop_to_show_the_twins_folder(qtbot, window, prepared_twin, monkeypatch):

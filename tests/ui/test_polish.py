@@ -8,7 +8,7 @@ import threading
 import time
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton, QAbstractSlider, QAbstractSpinBox, QApplication, QComboBox, QProgressBar, QScrollBar, QWidget)
 
@@ -105,6 +105,18 @@ def test_keyboard_shortcuts_reach_the_main_actions(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page() == "library" and window.library.dialog.isVisible()
     window.library.dialog.reject()
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # on the library page as well
+    assert window.library.dialog.isVisible()
+    window.library.dialog.reject()
+
+
+def test_no_key_has_two_owners_on_any_page(window):
+    """Qt fires neither of two shortcuts with the same key in one window."""
+    menu_keys = [a.shortcut().toString() for a in window.findChildren(QAction) if not a.shortcut().isEmpty()]
+    for name, page in window.pages.items():
+        keys = menu_keys + [b.shortcut().toString() for b in page.findChildren(QAbstractButton)
+                            if not b.shortcut().isEmpty()]
+        assert sorted({k for k in keys if keys.count(k) > 1}) == [], name
 
 
 def test_every_control_has_an_accessible_name(window, ready_twin):

@@ -65,15 +65,18 @@ def test_the_twin_speaks_what_the_microphone_hears(qtbot, window, preview_page, 
     assert page.status.text() == "Stopped." and page.last_frame.twin_bgr.shape[2] == 3
 
 
-def test_another_twin_chosen_after_a_preview_shows_and_saves_nothing_of_the_first(qtbot, preview_page):
+def test_leaving_the_page_stops_the_preview_and_another_twin_shows_nothing_of_the_first(qtbot, window,
+                                                                                        preview_page):
     from desktop_twin.store import create_project
 
     page = preview_page
     page.start()
     qtbot.waitUntil(lambda: page.frames_shown >= 3, timeout=30_000)
     with qtbot.waitSignal(page.worker.finished, timeout=15_000):
-        page.stop()
-    assert page.snapshot_button.isEnabled()
+        window.show_page("library")  # the camera and the CPU are freed for the other pages
+    assert page.status.text() == "Stopped." and page.snapshot_button.isEnabled()
+    window.showMinimized()  # minimising the window is not leaving the page
+    window.showNormal()
     create_project("Bob")
     page.context.selection.select("Bob")
     assert page.last_frame is None and page.twin_view.image is None and not page.snapshot_button.isEnabled()

@@ -157,3 +157,34 @@ def test_only_work_on_the_footage_keeps_training_from_starting(qtbot, window, pr
     assert page.start_button.isEnabled() == may_train
     with qtbot.waitSignal(other.finished, timeout=10_000):
         other.cancel()
+
+
+def test_a_twin_whose_footage_is_busy_cannot_be_prepared_while_another_twin_trains(qtbot, window, prepared_twin):
+    from desktop_twin.ui.workers import ThreadWorker
+
+    page = draft_on_the_cpu(window, steps=2)
+    preparing = ThreadWorker(lambda emit, cancel: cancel.wait(30), "preparing the twin", TWIN, "preparing")
+    window.context.pool.start(preparing)
+    qtbot.waitUntil(lambda: "busy (preparing)" in page.status.text(), timeout=5_000)
+    assert not page.start_button.isEnabled() and not page.prepare_button.isEnabled()
+    page.state, page.worker = "running", ThreadWorker(lambda emit, cancel: None, "training", "Other", "training")
+    try:  # the page's own run, on another twin, used to open Prepare to a twin already being prepared
+        page._update_controls()
+        assert not page.prepare_button.isEnabled()
+    finally:
+        page.state, page.worker = "idle", None
+    with qtbot.waitSignal(preparing.finished, timeout=10_000):
+        preparing.cancel()
+    qtbot.waitUntil(lambda: "ready to train" in page.status.text(), timeout=5_000)
+    assert page.start_button.isEnabled()
+
+
+def test_a_run_that_fails_says_so_and_leaves_the_page_ready_to_start_again(qtbot, window, prepared_twin):
+    page = draft_on_the_cpu(window, steps=2)
+    (open_project(TWIN).prepared_dir / "track.npz").unlink()  # the footage broken under the twin
+    with qtbot.waitSignal(window.context.errors.reported, timeout=RUN_MS):
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.worker is None, timeout=10_000)
+    assert page.status.text().startswith("Training stopped with an error")
+    assert page.state == "idle" and page.start_button.isEnabled() and page.start_over.isEnabled()
+    assert window.context.settings.interrupted_training == ""  # not offered as a paused run

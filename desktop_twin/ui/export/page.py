@@ -15,7 +15,7 @@ from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.devices import VIDEO_FILTER
 from desktop_twin.ui.export.report_card import ReportCard, scores_from_evaluation, scores_from_twin_quality
 from desktop_twin.ui.export.tile import ExportTile
-from desktop_twin.ui.twins import TWIN_SUFFIX, has_a_model, is_trained
+from desktop_twin.ui.twins import TWIN_SUFFIX, best_checkpoint, has_a_model, is_trained
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.workers import ProcessWorker, ThreadWorker, describe_fraction
 
@@ -33,10 +33,12 @@ class ExportPage(QWidget):
     def __init__(self, context: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.context = context
-        self.pending: list[tuple[str, object]] = []  # what waits for the twin's file: ("save", path)…
-        self._pending_twin: str | None = None  # whose file they wait for
+        # What waits for a twin's file: (twin, "save", path), (twin, "render", arguments). Each is carried
+        # out when that twin's file is ready, whichever twin is chosen by then: the person asked for it.
+        self.pending: list[tuple[str, str, object]] = []
         self.render_worker: ProcessWorker | None = None
         self.measure_worker: ProcessWorker | None = None
+        self._report_model: int | None = None  # _model_stamp of the twin the report card is of
         self._build()
         context.selection.changed.connect(lambda _p: self._on_twin_changed())
         context.bundles.ready.connect(self._on_bundle_ready)
@@ -116,10 +118,10 @@ class ExportPage(QWidget):
 
     def _on_twin_changed(self) -> None:
         project = self.context.selection.project
-        if project is None or project.name != self._pending_twin:  # the same twin chosen again keeps its queue
-            self.pending = [p for p in self.pending if p[0] == "measure"]
-            self._pending_twin = project.name if project else None
-        self.report.show_scores(project.name if project else "", None)
+        model = _model_stamp(project)
+        if project is None or (project.name, model) != (self.report.twin_name, self._report_model):
+            self.report.show_scores(project.name if project else "", None)  # another twin, or trained since
+            self._report_model = model
         if project is None:
             self.tile.show_file("No twin chosen", "Choose a twin in the Library first.")
             self.file_status.setText("")
@@ -161,7 +163,7 @@ class ExportPage(QWidget):
         self.render_cancel.setEnabled(rendering)
         self.render_progress.setVisible(rendering)
         self.measure_button.setEnabled(project is not None and is_trained(project) and self.measure_worker is None)
-        self.measure_progress.setVisible(self.measure_worker is not None)
+        self.measure_progress.setVisible(self.measure_worker is not None and self.measure_worker.twin == project.name)
         self.report_save_button.setEnabled(self.report.scores is not None)
 
     def _on_progress(self, name: str, activity: str, fraction) -> None:
@@ -219,7 +221,7 @@ class ExportPage(QWidget):
             if current is None:
                 self.file_status.setText("Getting the file ready… drag again in a moment.")
             return
-        self.pending.append(then)
+        self.pending.append((project.name, *then))
         if current is not None:
             self._on_bundle_ready(project.name, str(current))
         else:
@@ -227,26 +229,29 @@ class ExportPage(QWidget):
         self._update_controls()
 
     def _on_bundle_ready(self, name: str, path: str) -> None:
-        if name != self.context.selection.name:
-            return
-        self.file_status.setText("Ready.")
-        if self.report.scores is None:
-            self._show_twin_quality(Path(path))
-        waiting, self.pending = self.pending, []
-        for kind, argument in waiting:
+        for kind, argument in self._take_pending(name):
             if kind == "save":
                 self._copy(Path(path), argument)
             elif kind == "render":
-                self._start_render(Path(path), *argument)
+                self._start_render(name, Path(path), *argument)
+        if name == self.context.selection.name:
+            self.file_status.setText("Ready.")
+            if self.report.scores is None:
+                self._show_twin_quality(Path(path))
         self._update_controls()
 
     def _on_bundle_failed(self, name: str) -> None:
+        if any(kind == "render" for kind, _ in self._take_pending(name)):
+            self.render_status.setText("No video was written.")
         if name == self.context.selection.name:
-            if self._render_waiting():
-                self.render_status.setText("No video was written.")
-            self.pending = []
             self.file_status.setText("The .twin file could not be made (see the error).")
-            self._update_controls()
+        self._update_controls()
+
+    def _take_pending(self, name: str) -> list[tuple[str, object]]:
+        """The requests waiting for this twin's file, no longer waiting."""
+        taken = [(kind, argument) for twin, kind, argument in self.pending if twin == name]
+        self.pending = [p for p in self.pending if p[0] != name]
+        return taken
 
     def _copy(self, bundle: Path, target: Path) -> None:
         def copy(emit, cancel) -> str:
@@ -301,15 +306,14 @@ class ExportPage(QWidget):
         if self.render_worker is not None:
             self.render_worker.cancel()
         elif self._render_waiting():
-            self.pending = [p for p in self.pending if p[0] != "render"]
+            self.pending = [p for p in self.pending if p[1] != "render"]
             self.render_status.setText("Cancelled: no video was written.")
             self._update_controls()
 
     def _render_waiting(self) -> bool:
-        return any(kind == "render" for kind, _ in self.pending)
+        return any(kind == "render" for _twin, kind, _ in self.pending)
 
-    def _start_render(self, bundle: Path, drive: Path, out: Path, side_by_side: bool, speak: bool) -> None:
-        name = self.context.selection.name
+    def _start_render(self, name: str, bundle: Path, drive: Path, out: Path, side_by_side: bool, speak: bool) -> None:
         self.render_worker = ProcessWorker("render", (str(bundle), str(drive), str(out), side_by_side, speak),
                                            "rendering a video", name, "rendering")
         self.render_worker.result.connect(self._on_rendered)
@@ -359,6 +363,14 @@ class ExportPage(QWidget):
         if path:
             self.report.save(Path(path))
             self.context.settings.last_folder = path
+
+
+def _model_stamp(project) -> int | None:
+    """When the twin's model was last written: a report card of an older model is out of date."""
+    try:
+        return best_checkpoint(project).stat().st_mtime_ns if project is not None else None
+    except OSError:
+        return None
 
 
 def _twin_quality(path: Path) -> dict | None:

@@ -45,8 +45,11 @@ class LibraryPage(QWidget):
         self.refresh(select=context.settings.twin or None)
 
     def _build(self) -> None:
-        self.new_button = controls.button("New twin…", "Create a new, empty twin", QKeySequence.StandardKey.New)
-        self.import_button = controls.button("Import video…", "Start a twin from a video file", QKeySequence("Ctrl+I"))
+        # The File menu owns these two keys, on every page.
+        self.new_button = controls.button("New twin…", "Create a new, empty twin",
+                                          menu_shortcut=QKeySequence.StandardKey.New)
+        self.import_button = controls.button("Import video…", "Start a twin from a video file",
+                                             menu_shortcut=QKeySequence("Ctrl+I"))
         self.rename_button = controls.button("Rename…", "Rename the chosen twin", QKeySequence("F2"))
         self.delete_button = controls.button("Delete…", "Delete the chosen twin", QKeySequence.StandardKey.Delete)
         self.folder_button = controls.button("Open folder", "Open the chosen twin's folder", QKeySequence("Ctrl+Shift+O"))
@@ -55,6 +58,7 @@ class LibraryPage(QWidget):
         self.rename_button.clicked.connect(self.ask_rename)
         self.delete_button.clicked.connect(self.ask_delete)
         self.folder_button.clicked.connect(self.open_folder)
+        self._idle_tips = {button: button.toolTip() for button in (self.rename_button, self.delete_button)}
         buttons = QHBoxLayout()
         for button in (self.new_button, self.import_button, self.rename_button, self.delete_button,
                        self.folder_button):
@@ -132,8 +136,13 @@ class LibraryPage(QWidget):
         chosen = self.context.selection.name
         for name, card in self.cards.items():
             card.set_selected(name == chosen)
-        for button in (self.rename_button, self.delete_button, self.folder_button):
-            button.setEnabled(chosen is not None)
+        self.folder_button.setEnabled(chosen is not None)
+        activity = self.context.pool.activity(chosen) if chosen else None
+        for button, verb in ((self.rename_button, "rename"), (self.delete_button, "delete")):
+            # A job holds the twin's folder: say so on the button rather than refuse in a dialog.
+            button.setEnabled(chosen is not None and activity is None)
+            button.setToolTip(f"{chosen} is busy ({ACTIVITY_TEXT.get(activity, activity).rstrip('…').lower()}); "
+                              f"{verb} it when that is done" if activity else self._idle_tips[button])
         if chosen:
             self.context.settings.twin = chosen
 

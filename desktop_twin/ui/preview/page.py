@@ -122,6 +122,11 @@ class PreviewPage(QWidget):
         self.context.devices.ensure_probed()
         super().showEvent(event)
 
+    def hideEvent(self, event) -> None:
+        if not event.spontaneous():  # another page, not a minimised window: free the camera and the CPU
+            self.stop()
+        super().hideEvent(event)
+
     def _on_source(self, source: str) -> None:
         self.context.settings.preview_source = source
         self._update_controls()
@@ -218,6 +223,8 @@ class PreviewPage(QWidget):
         self.message.emit("Keep a relaxed, neutral face for a second…")
 
     def _on_frame(self, frame: PreviewFrame) -> None:
+        if self.worker is None or self.worker.cancel_requested.is_set():
+            return  # on its way when the preview stopped: perhaps another twin's face, not to be shown as this one
         self.last_frame = frame
         self.frames_shown += 1
         spoken = frame.driver is None

@@ -37,13 +37,14 @@ class TrainPage(QWidget):
         self.state = "idle"  # idle, running, pausing, paused, cancelling
         self.last_update: TrainUpdate | None = None
         self.outcome: TrainOutcome | None = None
+        self.run_ended = False  # a run of the shown twin ended: what it said stays until the next
         self._devices_probed = False
         self._summary_for: str | None = None
         self._checkpoint_preset: str | None = None  # the last run's, once its checkpoint is read
         self._shown_twin: str | None = None
         self._build()
         context.selection.changed.connect(lambda _p: self._on_twin_changed())
-        context.pool.changed.connect(self._update_controls)
+        context.pool.changed.connect(self._on_jobs_changed)
         self._on_twin_changed()
 
     # -- layout --------------------------------------------------------------------------------------
@@ -181,11 +182,16 @@ class TrainPage(QWidget):
             self.progress.setFormat("Not started")
             self._summary_for = None
             self._checkpoint_preset = None
-        elif self.state != "idle" or self.outcome is not None:
+            self.outcome, self.run_ended = None, False
+        elif self.state != "idle" or self.run_ended:
             self._update_controls()  # the same twin after a run: keep its curves and what it said
             return
+        footage_job = self._footage_job(project)
         if project is None:
             self.status.setText("Choose a twin in the Library first.")
+        elif footage_job:
+            self.status.setText(f"{project.name}'s footage is busy ({footage_job}): training can start when "
+                                "that is done.")
         elif project.manifest.status == "recorded":
             self.status.setText(f"{project.name}'s footage is not prepared for training yet (or changed since): "
                                 "Prepare the footage, then train.")
@@ -203,12 +209,25 @@ class TrainPage(QWidget):
             self.status.setText(f"{project.name} is ready to train.")
         self._update_controls()
 
+    def _footage_job(self, project) -> str | None:
+        """Work that changes the twin's footage, which keeps training and preparing from starting; a preview
+        or an export need not."""
+        if project is None:
+            return None
+        return next(iter(self.context.pool.activities(project.name) & set(FOOTAGE_ACTIVITIES)), None)
+
+    def _on_jobs_changed(self) -> None:
+        if self._footage_job(self.context.selection.project):
+            self.run_ended = False  # its footage is changing: what the last run said no longer holds
+        if self.state == "idle" and not self.run_ended:
+            self._on_twin_changed()  # a job on its footage began or ended: what the page says moves with it
+        else:
+            self._update_controls()
+
     def _update_controls(self) -> None:
         project = self.context.selection.project
-        # Only work that changes the footage keeps training from starting; a preview or an export need not.
-        busy_elsewhere = (project is not None and self.worker is None
-                          and self.context.pool.activity(project.name) in FOOTAGE_ACTIVITIES)
-        trainable = project is not None and can_train(project) and not busy_elsewhere
+        footage_busy = self._footage_job(project) is not None
+        trainable = project is not None and can_train(project) and not footage_busy
         # Another preset than the checkpoint's starts over (the trainer says so): no "Resume" then.
         resumable = (trainable and (project.checkpoints_dir / "latest.pt").is_file()
                      and self._checkpoint_preset in (None, self.preset.currentData()))
@@ -219,7 +238,7 @@ class TrainPage(QWidget):
         self.resume_button.setEnabled(trainable and self.state == "paused")
         self.cancel_button.setEnabled(self.state in ("running", "paused"))
         self.prepare_button.setVisible(project is not None and project.manifest.status == "recorded")
-        self.prepare_button.setEnabled(not busy_elsewhere)
+        self.prepare_button.setEnabled(not footage_busy)
         for widget in (self.preset, self.device, self.steps, self.minutes, self.speech, self.start_over):
             widget.setEnabled(self.state == "idle")
 
@@ -255,7 +274,7 @@ class TrainPage(QWidget):
     def prepare(self) -> None:
         """Prepare footage that was not (a recording cut short by quitting, say); the page follows."""
         project = self.context.selection.project
-        if project is not None and project.manifest.status == "recorded":
+        if project is not None and project.manifest.status == "recorded" and not self._footage_job(project):
             worker = self.importer.prepare(project.name)
             worker.finished.connect(self.context.selection.reload)
             self.status.setText("Preparing the footage…")
@@ -276,7 +295,7 @@ class TrainPage(QWidget):
             self.loss_plot.clear()
             self.quality_plot.clear()
         self.state = "running"
-        self.outcome = None
+        self.outcome, self.run_ended = None, False
         self.context.settings.interrupted_training = project.name
         self.status.setText("Loading the footage and the base model…")
         self.context.pool.start(self.worker)
@@ -354,8 +373,11 @@ class TrainPage(QWidget):
         failed = self.worker is not None and not self.worker.succeeded
         self.worker = None
         self.state = "paused" if self.state == "pausing" and not failed else "idle"
+        self.run_ended = True
         if failed:
-            self.status.setText("Training stopped with an error; the last checkpoint is kept.")
+            self.context.settings.interrupted_training = ""  # it failed; the app did not quit under it
+            self.status.setText("Training stopped with an error; the last checkpoint is kept, and Start "
+                                "resumes from it.")
         self.context.selection.reload()
         self._update_controls()
 

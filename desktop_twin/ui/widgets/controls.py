@@ -4,13 +4,16 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 
 
-def button(text: str, accessible: str, shortcut=None) -> QPushButton:
+def button(text: str, accessible: str, shortcut=None, menu_shortcut=None) -> QPushButton:
+    """menu_shortcut: a key a menu action already owns, shown in the tooltip but not set on the button
+    (a key with two owners in one window is ambiguous, and Qt then fires neither)."""
     widget = QPushButton(text)
     widget.setAccessibleName(accessible)
     if shortcut is not None:
-        sequence = QKeySequence(shortcut)
-        widget.setShortcut(sequence)
-        widget.setToolTip(f"{accessible} ({sequence.toString(QKeySequence.SequenceFormat.NativeText)})")
+        widget.setShortcut(QKeySequence(shortcut))
+    keys = shortcut if shortcut is not None else menu_shortcut
+    if keys is not None:
+        widget.setToolTip(f"{accessible} ({QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)})")
     else:
         widget.setToolTip(accessible)
     return widget
