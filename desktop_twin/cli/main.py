@@ -6,6 +6,7 @@ Each subcommand lives in its own module and is imported only when used, so
 
 import argparse
 import importlib
+import os
 import sys
 
 from desktop_twin import __version__
@@ -54,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except UserError as error:
         print(f"desktop-twin: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `desktop-twin info Ann | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 0
+    except OSError as error:  # a full disk, a read-only folder: the system's words, without a traceback
+        where = f" {error.filename}" if error.filename else ""
+        print(f"desktop-twin: cannot go on:{where}: {error.strerror or error}.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("desktop-twin: interrupted", file=sys.stderr)

@@ -379,7 +379,8 @@ def _read_archive(source: BinaryIO, label: str) -> TwinBundle:
         manifest=manifest,
         renderer_onnx=contents[RENDERER_MEMBER],
         reference_rgb=_decode_png(contents[REFERENCE_MEMBER], REFERENCE_MEMBER, label, size, size, exact=True),
-        frame_rgb=_decode_png(contents[FRAME_MEMBER], FRAME_MEMBER, label, MAX_FRAME_SIDE, MAX_FRAME_SIDE),
+        frame_rgb=_decode_png(contents[FRAME_MEMBER], FRAME_MEMBER, label, MAX_FRAME_SIDE, MAX_FRAME_SIDE,
+                              min_side=size),  # the frame the face is put back into holds the crop
         thumbnail_rgb=_decode_png(contents[THUMBNAIL_MEMBER], THUMBNAIL_MEMBER, label,
                                   MAX_THUMBNAIL_SIDE, MAX_THUMBNAIL_SIDE),
         audio_motion_onnx=audio_motion,
@@ -663,15 +664,17 @@ def _node_tensors(node: onnx.NodeProto):
 
 
 def _decode_png(data: bytes, name: str, label: str, max_width: int, max_height: int,
-                exact: bool = False) -> np.ndarray:
+                exact: bool = False, min_side: int = 1) -> np.ndarray:
     """An RGB image, its size read from the PNG header before anything is decoded (a tiny PNG can
     claim to be gigapixels)."""
     if len(data) < 24 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
         raise UserError(f"{label} is damaged: {name} is not a PNG image. Copy or export it again.")
     width, height = struct.unpack(">II", data[16:24])
     too_big = width > max_width or height > max_height
-    if not width or not height or too_big or (exact and (width, height) != (max_width, max_height)):
-        wanted = f"{max_width}x{max_height}" if exact else f"at most {max_width}x{max_height}"
+    too_small = min(width, height) < min_side
+    if not width or not height or too_big or too_small or (exact and (width, height) != (max_width, max_height)):
+        wanted = (f"{max_width}x{max_height}" if exact else f"at most {max_width}x{max_height}"
+                  + (f" and at least {min_side}x{min_side}" if min_side > 1 else ""))
         raise _refused(label, f"{name} is {width}x{height} pixels; it should be {wanted}")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.shape[:2] != (height, width):

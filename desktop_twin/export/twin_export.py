@@ -145,6 +145,9 @@ def load_trained_twin(project: TwinProject) -> TrainedTwin:
 def _check_trained_on_this_data(twin: TrainedTwin, project: TwinProject) -> None:
     """The checkpoint's reference crop must be the prepared crop it names: otherwise the footage was
     prepared again since training, and the landmarks and frame exported would not be the twin's."""
+    trained_on = twin.checkpoint.get("train", {}).get("footage_sha256")
+    if trained_on is not None and trained_on != [entry.sha256 for entry in project.manifest.footage]:
+        raise UserError(_changed_footage_message(project))  # footage added or removed since
     saved = (twin.model.reference or {}).get("image")
     if saved is None:
         return

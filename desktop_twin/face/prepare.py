@@ -17,7 +17,7 @@ import numpy as np
 from desktop_twin.capture import audio
 from desktop_twin.capture.errors import DISK_FULL_ERRNOS, DiskFullError
 from desktop_twin.capture.footage import iterate_frames, probe_video
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.face import quality
 from desktop_twin.face.align import CANONICAL_SIZE
 from desktop_twin.face.aligned_frames import align_observation
@@ -137,6 +137,12 @@ def prepare_project(
         raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
+    # The manifest as it is now: an import may have added footage while this ran (the app and a
+    # command can work on one twin). Saving the copy read at the start would forget it.
+    project.reload()
+    if [entry.sha256 for entry in project.manifest.footage] != [entry.sha256 for entry in footage]:
+        raise UserError(f"{project.name}'s footage changed while it was prepared: prepare it again "
+                        f"({command('prepare', project.name)}).")
     project.manifest.prepared = summary
     project.save()
     return summary

@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from desktop_twin.capture.footage import iterate_frames
+from desktop_twin.errors import UserError
 from desktop_twin.face.detector import FaceDetector
 from desktop_twin.face.mesh import FaceMesh, FaceRoi, roi_from_detection
 from desktop_twin.face.onnx_session import usable_providers
@@ -107,6 +108,8 @@ def bench_frames(assets: TwinAssets | None, drive: Path | None) -> tuple[list[np
     """BGR frames to run on, and a description of them for the report."""
     if drive is not None:
         frames = [frame for _, frame in zip(range(MAX_DRIVE_FRAMES), iterate_frames(Path(drive)))]
+        if not frames:
+            raise UserError(f"{Path(drive).name} has no picture that decodes (damaged or cut short?).")
         return frames, f"{len(frames)} frames of {Path(drive).name}"
     if assets is not None:
         return [np.ascontiguousarray(assets.frame_rgb[..., ::-1])], "the twin's own frame, replayed"

@@ -55,6 +55,9 @@ def open_session(model: bytes | str | Path, providers: list[str] | None = None,
             return ProviderSession(_working_session(model, provider, threads or default_threads()), provider)
         except _ProviderFailed as failure:
             failures.append(f"{provider}: {failure}")
+    if CPU in candidates:  # the CPU provider always loads: the model itself is at fault
+        raise UserError("ONNX Runtime cannot run this model (" + "; ".join(failures)
+                        + "). Its file may be damaged: export the twin again.")
     raise UserError("No ONNX Runtime provider could run the model here (" + "; ".join(failures)
                     + "). Without a working GPU, use the CPU provider.")
 

@@ -1,6 +1,7 @@
 """A twin project is a folder under the data root; this module creates, finds and changes them."""
 
 import shutil
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +9,8 @@ from pathlib import Path
 from desktop_twin.errors import UserError, command
 from desktop_twin.store.manifest import MANIFEST_NAME, ProjectManifest, load_manifest, save_manifest
 from desktop_twin.store.paths import data_root
+
+DELETING = ".deleting-"  # a twin folder being deleted is first renamed into one of these
 
 MAX_NAME_LENGTH = 64
 TWIN_FILE_SUFFIX = ".twin"  # an exported twin; a project's name never ends so, so a command can tell them apart
@@ -41,6 +44,10 @@ class TwinProject:
 
     def save(self) -> None:
         save_manifest(self.path / MANIFEST_NAME, self.manifest)
+
+    def reload(self) -> None:
+        """The manifest as it is on disk now: another process may have changed it."""
+        self.manifest = load_manifest(self.path / MANIFEST_NAME)
 
 
 def validate_name(name: str) -> str:
@@ -120,10 +127,13 @@ def rename_project(project: TwinProject, new_name: str) -> TwinProject:
 
 
 def delete_project(project: TwinProject) -> None:
-    # Rename first so a crash mid-delete leaves a hidden folder, not a half-project.
-    doomed = project.path.with_name(f".deleting-{project.path.name}")
-    project.path.rename(doomed)
-    shutil.rmtree(doomed)
+    # Rename first so a crash mid-delete leaves a hidden folder, not a half-project; what an
+    # earlier delete cut short left is cleared on the way.
+    root = project.path.parent
+    doomed = Path(tempfile.mkdtemp(prefix=f"{DELETING}{project.path.name}-", dir=root))
+    project.path.rename(doomed / project.path.name)
+    for leftover in root.glob(f"{DELETING}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _check_no_clash(name: str, root: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, command
 from desktop_twin.face.sketch import draw_sketch
 
 MIN_TRAIN_FRAMES = 100
@@ -29,7 +29,8 @@ class PreparedData:
     def load(cls, prepared_dir: Path) -> "PreparedData":
         track_path = Path(prepared_dir) / "track.npz"
         if not track_path.is_file():
-            raise UserError("This twin's footage is not prepared yet. Run: desktop-twin prepare NAME")
+            raise UserError(f"This twin's footage is not prepared yet. Run: "
+                            f"{command('prepare', Path(prepared_dir).parent.name)}")
         track = np.load(track_path)
         chunks = [np.load(p, mmap_mode="r") for p in sorted((Path(prepared_dir) / "crops").glob("*.npy"))]
         return cls(chunks, len(chunks[0]), track["crop_landmarks"], track["has_face"],

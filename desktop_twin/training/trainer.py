@@ -143,7 +143,7 @@ class TrainJob:
 
     def _model_and_optimizer(self, data: PreparedData, reference: int, report):
         resumable = self.latest_path.is_file() and not self.restart
-        state = load_checkpoint(self.latest_path) if resumable else None
+        state = self._last_checkpoint() if resumable else None
         if state is not None and state["train"]["preset"] != self.preset.name:
             # Another preset: start over rather than mix resolutions.
             report_message(report, f"The last checkpoint was trained with the {state['train']['preset']} preset: "
@@ -163,6 +163,13 @@ class TrainJob:
         if "optimizer" in state:
             optimizer.load_state_dict(state["optimizer"])
         return model, optimizer, state
+
+    def _last_checkpoint(self) -> dict:
+        try:
+            return load_checkpoint(self.latest_path)
+        except UserError as error:
+            raise UserError(f"{error} Start again from the base model with: "
+                            f"{command('train', self.project.name, '--restart')}") from None
 
     def _bake_start_model(self, data: PreparedData, reference: int) -> BakedRenderer:
         size = self.preset.image_size
@@ -238,6 +245,9 @@ class TrainJob:
         self._save(self.best_path, state, model=baked_state(self.average.model))
 
     def _save(self, path, state, **weights) -> None:
+        if not self.project.path.is_dir():  # renamed or deleted under the run: no half-twin in its place
+            raise UserError(f"The twin's folder {self.project.path} was renamed or deleted while it trained; "
+                            "this run's progress is not kept.")
         save_checkpoint(path, {
             **{k: v for k, v in state.items() if k not in ("model", "optimizer", "average", "train")},
             **weights,

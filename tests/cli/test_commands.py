@@ -136,3 +136,20 @@ def test_doctor_reports_devices_providers_and_disk(capsys):
     assert code == 0
     assert "CPUExecutionProvider" in report["onnxruntime"]["usable"]
     assert isinstance(report["cameras"], list) and report["disk"]["free_gb"] > 0
+
+
+def test_one_bad_file_in_an_import_imports_nothing_duplicates_included(capsys):
+    clip, other = shared_file("talking/t05_man_in_suit_6s.mp4"), shared_file("talking/t06_woman_blue_6s.mp4")
+    run(capsys, "new", "ann")
+    code, _, err = run(capsys, "import", "ann", str(other), str(clip), str(clip))
+    assert code == 1 and "are the same video" in err
+    assert run(capsys, "import", "ann", str(clip))[0] == 0
+    code, _, err = run(capsys, "import", "ann", str(other), str(clip))
+    assert code == 1 and "already in the twin" in err
+    assert [entry.file for entry in open_project("ann").manifest.footage] == ["t05_man_in_suit_6s.mp4"]
+
+
+def test_a_folder_that_refuses_the_output_is_said_plainly(capsys):
+    code, _, err = run(capsys, "landmarks", str(shared_file("talking/t07_grid_speaker_a_3s.mpg")),
+                       "--out", "/proc/track.npz")
+    assert code == 1 and "cannot go on: /proc/" in err and "Traceback" not in err

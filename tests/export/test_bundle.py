@@ -209,6 +209,8 @@ CORPUS = {
     "not a PNG": (lambda: zip_of(entries(frame=b"GIF89a" + b"\x00" * 64)), "not a PNG"),
     "PNG claiming gigapixels": (lambda: zip_of(entries(frame=png_header(100_000, 100_000) + b"\x00" * 64)),
                                 "100000x100000"),
+    "frame smaller than the face crop": (lambda: zip_of(entries(frame=encode_png(FRAME[:1, :1]))),
+                                         "at least 16x16"),
     "reference of the wrong size": (lambda: zip_of(entries(reference=encode_png(THUMBNAIL))), "should be 16x16"),
 }
 

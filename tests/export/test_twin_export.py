@@ -160,6 +160,12 @@ def test_footage_changed_since_training_is_refused(trained, tmp_path):
     changed.manifest.footage.append(changed.manifest.footage[0].model_copy(update={"sha256": "0" * 64}))
     with pytest.raises(UserError, match="changed since it was trained"):
         export_twin(changed, tmp_path / "suit.twin")
+    # ...and prepared again: the reference crop is the same, but the checkpoint knows its footage
+    changed.manifest.prepared = changed.manifest.prepared.model_copy(
+        update={"footage_sha256": [entry.sha256 for entry in changed.manifest.footage]})
+    assert changed.manifest.status == "prepared"
+    with pytest.raises(UserError, match="changed since it was trained"):
+        export_twin(changed, tmp_path / "suit.twin")
 
 
 def test_output_must_be_a_twin_file_in_an_existing_folder(trained, tmp_path):

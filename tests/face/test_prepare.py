@@ -83,3 +83,17 @@ def test_a_disk_filling_up_midway_keeps_the_previous_prepared_data(project, monk
         prepare_project(project)
     assert (project.prepared_dir / "track.npz").read_bytes() == before
     assert not (project.path / ".prepared.partial").exists()
+
+
+def test_footage_imported_while_preparing_is_kept_and_asks_for_another_prepare(project):
+    from desktop_twin.store import open_project
+
+    def import_from_elsewhere(event):  # another window or command, working on the same twin
+        if event.frames_done == 1:
+            import_footage(open_project("suit"), shared_file("talking/t06_woman_blue_6s.mp4"))
+
+    with pytest.raises(UserError, match="changed while it was prepared"):
+        prepare_project(project, progress=import_from_elsewhere)
+    again = open_project("suit")
+    assert [entry.file for entry in again.manifest.footage] == ["t05_man_in_suit_6s.mp4", "t06_woman_blue_6s.mp4"]
+    assert again.manifest.status == "recorded"

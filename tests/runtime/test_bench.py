@@ -39,3 +39,24 @@ def test_without_a_twin_only_the_face_models_are_benched(capsys):
     report = run_cli(["bench", "--runs", "2"], capsys)
     assert "face models only" in report and "face detector" in report
     assert "renderer" not in report
+
+
+def test_a_video_whose_frames_do_not_decode_is_refused_plainly(tmp_path, capsys):
+    import numpy as np
+    import pytest
+
+    from desktop_twin.errors import UserError
+    from desktop_twin.runtime.mp4_writer import Mp4Writer
+
+    whole, cut = tmp_path / "whole.mp4", tmp_path / "cut.mp4"
+    writer = Mp4Writer(whole, 25, 64, 64)
+    for shade in range(10):
+        writer.write(np.full((64, 64, 3), shade * 20, np.uint8))
+    writer.close()
+    data = whole.read_bytes()
+    cut.write_bytes(data[:data.index(b"mdat") + 4])  # its index whole, its pictures gone: it opens, nothing decodes
+    parser = argparse.ArgumentParser()
+    bench_command.add_parsers(parser.add_subparsers())
+    args = parser.parse_args(["bench", "--drive", str(cut)])
+    with pytest.raises(UserError, match="no picture that decodes"):
+        args.run(args)

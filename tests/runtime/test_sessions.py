@@ -34,3 +34,16 @@ def test_a_provider_this_build_lacks_is_refused_with_the_reason():
     with pytest.raises(UserError, match="not in this ONNX Runtime build"):
         open_session(DETECTOR, ["NoSuchExecutionProvider"])
     assert CPU in listed_providers()
+
+
+def test_a_model_that_even_the_cpu_cannot_run_is_called_damaged_not_a_gpu_problem():
+    from onnx import TensorProto, helper
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [1], [3])  # 4 values into 3: fails on its first run
+    graph = helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["y"])], "broken",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])], initializer=[shape])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    with pytest.raises(UserError, match="may be damaged") as error:
+        open_session(model.SerializeToString())
+    assert "Without a working GPU" not in str(error.value)

@@ -83,6 +83,14 @@ def test_rename_and_delete():
     assert list_projects() == []
 
 
+def test_a_delete_cut_short_blocks_no_later_delete():
+    leftover = data_root() / ".deleting-Fay"  # what a delete killed mid-way left
+    (leftover / "footage").mkdir(parents=True)
+    (leftover / "footage" / "clip.mp4").write_bytes(b"x")
+    delete_project(create_project("Fay"))
+    assert list_projects() == [] and list(data_root().iterdir()) == []
+
+
 def test_unwritable_data_root_is_a_clear_error(tmp_path, monkeypatch):
     if os.geteuid() == 0:
         # root ignores permissions: point the root below a regular file instead

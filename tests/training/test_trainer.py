@@ -1,6 +1,7 @@
 """The trainer's behaviour, on tiny real runs over real footage."""
 
 import dataclasses
+import shutil
 import threading
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 import torch
 
 from desktop_twin.errors import UserError
-from desktop_twin.store import create_project
+from desktop_twin.store import create_project, open_project
 from desktop_twin.training.averaging import MAX_DECAY, WeightAverage, decay_at
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.data import PreparedData
@@ -234,3 +235,49 @@ def test_unknown_preset_and_missing_gpu_are_clear_errors(twin):
     if not torch.cuda.is_available():
         with pytest.raises(UserError, match="GPU"):
             TrainJob(twin, "draft", "cuda")
+
+
+def test_an_unreadable_last_checkpoint_says_how_to_start_again(fresh_twin):
+    fresh_twin.checkpoints_dir.mkdir(exist_ok=True)
+    (fresh_twin.checkpoints_dir / "latest.pt").write_bytes(b"cut short")
+    with pytest.raises(UserError, match="--restart"):
+        quick_job(fresh_twin, steps=2).run()
+    assert quick_job(fresh_twin, steps=1, restart=True).run().step == 1
+
+
+def test_a_twin_renamed_while_it_trains_is_not_made_again_under_its_old_name(twin, tmp_path):
+    copy = shutil.copytree(twin.path, tmp_path / twin.name)
+    project = open_project(twin.name, root=tmp_path)
+    for path in project.checkpoints_dir.glob("*.pt"):
+        path.unlink()
+
+    def rename_at_the_first_step(event):
+        if event.step == 1 and copy.exists():
+            copy.rename(tmp_path / "Renamed")
+
+    with pytest.raises(UserError, match="renamed or deleted while it trained"):
+        quick_job(project, steps=2).run(rename_at_the_first_step)
+    assert not copy.exists()
+
+
+def test_a_checkpoint_that_does_not_fit_on_the_disk_is_said_plainly_and_the_last_one_stays(tmp_path):
+    import subprocess
+    import sys
+
+    script = """
+import resource, signal, sys, torch
+from desktop_twin.errors import UserError
+from desktop_twin.training.checkpoints import save_checkpoint
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails as on a full disk
+save_checkpoint(sys.argv[1], {"weights": torch.zeros(10)})
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, resource.RLIM_INFINITY))
+try:
+    save_checkpoint(sys.argv[1], {"weights": torch.zeros(1_000_000)})
+except UserError as error:
+    print(error)
+"""
+    path = tmp_path / "latest.pt"
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    assert f"Cannot save the checkpoint {path}" in done.stdout and "the last checkpoint saved is kept" in done.stdout
+    assert load_checkpoint(path)["weights"].shape == (10,)
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
