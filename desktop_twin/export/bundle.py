@@ -71,7 +71,7 @@ MEMBER_LIMITS = {
     FRAME_MEMBER: 16 * MIB,
     THUMBNAIL_MEMBER: 1 * MIB,
 }
-MEMBERS = tuple(MEMBER_LIMITS)
+MEMBERS = tuple(MEMBER_LIMITS)  # every member a .twin may hold, in the order they are written
 # The operators the exporter writes (the renderer: convolutions, pixel shuffle, resize; the audio model:
 # convolutions, matrix products, GELU), and a few other plain tensor operators. Nothing that loops or
 # branches: a hostile graph could otherwise run for ever when the twin is first played.
@@ -79,7 +79,7 @@ SAFE_OPERATORS = frozenset({
     "Add", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "DepthToSpace",
     "Div", "Erf", "Exp", "Flatten", "Gather", "Gemm", "Identity", "LeakyRelu", "MatMul", "Max", "Min", "Mul", "Neg",
     "Pad", "Pow", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax",
-    "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"})  # every member a .twin may hold, in the order they are written
+    "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"})
 OPTIONAL_MEMBERS = (AUDIO_MOTION_MEMBER,)
 REQUIRED_MEMBERS = tuple(name for name in MEMBERS if name not in OPTIONAL_MEMBERS)
 MAX_TOTAL_BYTES = 200 * MIB  # the file, and all its members uncompressed

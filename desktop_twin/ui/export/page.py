@@ -163,7 +163,8 @@ class ExportPage(QWidget):
         self.render_cancel.setEnabled(rendering)
         self.render_progress.setVisible(rendering)
         self.measure_button.setEnabled(project is not None and is_trained(project) and self.measure_worker is None)
-        self.measure_progress.setVisible(self.measure_worker is not None and self.measure_worker.twin == project.name)
+        self.measure_progress.setVisible(self.measure_worker is not None and project is not None
+                                         and self.measure_worker.twin == project.name)
         self.report_save_button.setEnabled(self.report.scores is not None)
 
     def _on_progress(self, name: str, activity: str, fraction) -> None:

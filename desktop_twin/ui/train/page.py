@@ -376,8 +376,8 @@ class TrainPage(QWidget):
         self.run_ended = True
         if failed:
             self.context.settings.interrupted_training = ""  # it failed; the app did not quit under it
-            self.status.setText("Training stopped with an error; the last checkpoint is kept, and Start "
-                                "resumes from it.")
+            self.status.setText("Training stopped with an error; Start goes on from the last checkpoint, "
+                                "if one was saved.")
         self.context.selection.reload()
         self._update_controls()
 
