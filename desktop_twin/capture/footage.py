@@ -11,7 +11,7 @@ import numpy as np
 
 from desktop_twin.capture.audio import has_audio_track
 from desktop_twin.errors import UserError
-from desktop_twin.store import FootageEntry, TwinProject
+from desktop_twin.store import FootageEntry, TwinProject, twin_lock
 from desktop_twin.store.manifest import utc_now
 
 STILL_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -80,6 +80,15 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
     """Copy a video into the project and record it in the manifest; nothing is left half-copied."""
     source = Path(source)
     info = probe_footage(source)
+    with twin_lock(project.path, project.name):
+        project.reload()  # what another window or command added meanwhile stays
+        entry = _copy_in(project, source, info)
+        project.manifest.footage.append(entry)
+        project.save()
+    return entry
+
+
+def _copy_in(project: TwinProject, source: Path, info: VideoInfo) -> FootageEntry:
     project.footage_dir.mkdir(parents=True, exist_ok=True)
     target = _unique_path(project.footage_dir, source.name)
     partial = target.with_name(f".{target.name}.partial")
@@ -93,7 +102,7 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
         raise UserError(f"Cannot copy {source.name} into the twin: {error.strerror}.") from None
     finally:
         partial.unlink(missing_ok=True)
-    entry = FootageEntry(
+    return FootageEntry(
         file=target.name,
         source_name=source.name,
         sha256=sha256,
@@ -105,9 +114,6 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
         duration_seconds=info.duration_seconds,
         has_audio=has_audio_track(target),
     )
-    project.manifest.footage.append(entry)
-    project.save()
-    return entry
 
 
 def _copy_with_hash(source: Path, target: Path) -> str:

@@ -17,12 +17,12 @@ import numpy as np
 from desktop_twin.capture import audio
 from desktop_twin.capture.errors import DISK_FULL_ERRNOS, DiskFullError
 from desktop_twin.capture.footage import iterate_frames, probe_video
-from desktop_twin.errors import UserError, command
+from desktop_twin.errors import UserError
 from desktop_twin.face import quality
 from desktop_twin.face.align import CANONICAL_SIZE
 from desktop_twin.face.aligned_frames import align_observation
 from desktop_twin.face.tracker import FaceTracker
-from desktop_twin.store import PreparedSummary, TwinProject
+from desktop_twin.store import PreparedSummary, TwinProject, twin_lock
 from desktop_twin.store.manifest import utc_now
 
 CHUNK_FRAMES = 256  # crops are written in chunks as they come, never all held in memory
@@ -98,6 +98,12 @@ def prepare_project(
     crop_size: int = CANONICAL_SIZE,
 ) -> PreparedSummary:
     """Run the face pipeline and the audio analysis over every footage file of a project."""
+    with twin_lock(project.path, project.name):
+        project.reload()  # the footage as it is now, not as it was when the caller opened the twin
+        return _prepare(project, progress, cancel, crop_size)
+
+
+def _prepare(project: TwinProject, progress, cancel, crop_size: int) -> PreparedSummary:
     footage = project.manifest.footage
     if not footage:
         raise UserError(f"Twin {project.name!r} has no footage yet. Import a video or record one first.")
@@ -137,12 +143,6 @@ def prepare_project(
         raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    # The manifest as it is now: an import may have added footage while this ran (the app and a
-    # command can work on one twin). Saving the copy read at the start would forget it.
-    project.reload()
-    if [entry.sha256 for entry in project.manifest.footage] != [entry.sha256 for entry in footage]:
-        raise UserError(f"{project.name}'s footage changed while it was prepared: prepare it again "
-                        f"({command('prepare', project.name)}).")
     project.manifest.prepared = summary
     project.save()
     return summary

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_twin.errors import UserError, command
+from desktop_twin.store.lock import twin_lock
 from desktop_twin.store.manifest import MANIFEST_NAME, ProjectManifest, load_manifest, save_manifest
 from desktop_twin.store.paths import data_root
 
@@ -118,11 +119,12 @@ def rename_project(project: TwinProject, new_name: str) -> TwinProject:
     if new_name.casefold() != project.name.casefold():
         _check_no_clash(new_name, root)
     new_folder = root / new_name
-    project.path.rename(new_folder)
-    # The manifest as it is on disk now: the caller's copy may predate an import or a prepare.
-    manifest = load_manifest(new_folder / MANIFEST_NAME)
-    renamed = TwinProject(new_folder, manifest.model_copy(update={"name": new_name}))
-    renamed.save()
+    with twin_lock(project.path, project.name):
+        project.path.rename(new_folder)
+        # The manifest as it is on disk now: the caller's copy may predate an import or a prepare.
+        manifest = load_manifest(new_folder / MANIFEST_NAME)
+        renamed = TwinProject(new_folder, manifest.model_copy(update={"name": new_name}))
+        renamed.save()
     return renamed
 
 
@@ -130,8 +132,9 @@ def delete_project(project: TwinProject) -> None:
     # Rename first so a crash mid-delete leaves a hidden folder, not a half-project; what an
     # earlier delete cut short left is cleared on the way.
     root = project.path.parent
-    doomed = Path(tempfile.mkdtemp(prefix=f"{DELETING}{project.path.name}-", dir=root))
-    project.path.rename(doomed / project.path.name)
+    with twin_lock(project.path, project.name):
+        doomed = Path(tempfile.mkdtemp(prefix=f"{DELETING}{project.path.name}-", dir=root))
+        project.path.rename(doomed / project.path.name)
     for leftover in root.glob(f"{DELETING}*"):
         shutil.rmtree(leftover, ignore_errors=True)
 

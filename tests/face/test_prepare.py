@@ -85,15 +85,19 @@ def test_a_disk_filling_up_midway_keeps_the_previous_prepared_data(project, monk
     assert not (project.path / ".prepared.partial").exists()
 
 
-def test_footage_imported_while_preparing_is_kept_and_asks_for_another_prepare(project):
+def test_an_import_while_preparing_is_refused_as_busy_and_the_prepare_completes(project):
     from desktop_twin.store import open_project
+
+    refusals = []
 
     def import_from_elsewhere(event):  # another window or command, working on the same twin
         if event.frames_done == 1:
-            import_footage(open_project("suit"), shared_file("talking/t06_woman_blue_6s.mp4"))
+            with pytest.raises(UserError, match="busy") as refused:
+                import_footage(open_project("suit"), shared_file("talking/t06_woman_blue_6s.mp4"))
+            refusals.append(refused.value)
 
-    with pytest.raises(UserError, match="changed while it was prepared"):
-        prepare_project(project, progress=import_from_elsewhere)
+    prepare_project(project, progress=import_from_elsewhere)
     again = open_project("suit")
-    assert [entry.file for entry in again.manifest.footage] == ["t05_man_in_suit_6s.mp4", "t06_woman_blue_6s.mp4"]
-    assert again.manifest.status == "recorded"
+    assert len(refusals) == 1 and again.manifest.status == "prepared"
+    assert [entry.file for entry in again.manifest.footage] == ["t05_man_in_suit_6s.mp4"]
+    assert sorted(p.name for p in again.footage_dir.iterdir()) == ["t05_man_in_suit_6s.mp4"]

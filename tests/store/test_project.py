@@ -1,6 +1,8 @@
 import json
 import os
 import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -148,3 +150,33 @@ def test_files_written_atomically_get_the_umasks_mode_or_keep_their_own(tmp_path
     kept.chmod(0o640)
     atomic_write_bytes(kept, b"new")
     assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_bytes() == b"new"
+
+
+HOLD_THE_TWIN = """
+import fcntl, os, sys, time
+handle = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_a_twin_another_process_works_on_cannot_be_renamed_deleted_or_imported_into():
+    from desktop_twin.capture.footage import import_footage
+    from tests.conftest import shared_file
+
+    project = create_project("Ann")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_TWIN, str(project.path)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"  # as a command training the twin would
+        for attempt in (lambda: rename_project(project, "Bea"), lambda: delete_project(project),
+                        lambda: import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))):
+            with pytest.raises(UserError, match="Ann is busy"):
+                attempt()
+        assert [p.name for p in list_projects()] == ["Ann"] and open_project("Ann").manifest.footage == []
+    finally:
+        holder.kill()
+        holder.wait()
+    assert rename_project(project, "Bea").name == "Bea"  # the system let go when the process ended
