@@ -88,6 +88,15 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
     return entry
 
 
+def import_take(project: TwinProject, video: Path) -> FootageEntry:
+    """A finished take into the twin; when it cannot go in now (the twin busy elsewhere, say), the
+    message says where the take is kept."""
+    try:
+        return import_footage(project, video)
+    except UserError as error:
+        raise UserError(f"{error} The take is kept as {video}: add it to the twin later.") from None
+
+
 def _copy_in(project: TwinProject, source: Path, info: VideoInfo) -> FootageEntry:
     project.footage_dir.mkdir(parents=True, exist_ok=True)
     target = _unique_path(project.footage_dir, source.name)

@@ -7,7 +7,7 @@ from pathlib import Path
 from desktop_twin.capture.analysis import LandmarkSource
 from desktop_twin.capture.cameras import list_cameras, open_camera
 from desktop_twin.capture.consent import find_consent
-from desktop_twin.capture.footage import import_footage
+from desktop_twin.capture.footage import import_take
 from desktop_twin.capture.microphones import Microphone, find_microphone, list_microphones
 from desktop_twin.capture.prompts import load_script
 from desktop_twin.capture.session import GuidedSession, SessionResult
@@ -34,7 +34,7 @@ def record(name: str, camera_source: str, microphone: str | None, seconds: float
     guide.finished(result)
     if result.video is None:
         return 1
-    entry = import_footage(project, Path(result.video))
+    entry = import_take(project, Path(result.video))
     note(f"Added to {project.name}'s footage as {entry.file} ({entry.duration_seconds:.1f} s).")
     return 0
 

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -163,7 +164,7 @@ time.sleep(60)
 
 @pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
 def test_a_twin_another_process_works_on_cannot_be_renamed_deleted_or_imported_into():
-    from desktop_twin.capture.footage import import_footage
+    from desktop_twin.capture.footage import import_footage, import_take
     from tests.conftest import shared_file
 
     project = create_project("Ann")
@@ -175,6 +176,9 @@ def test_a_twin_another_process_works_on_cannot_be_renamed_deleted_or_imported_i
                         lambda: import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))):
             with pytest.raises(UserError, match="Ann is busy"):
                 attempt()
+        take = shared_file("talking/t05_man_in_suit_6s.mp4")  # a take just recorded, say
+        with pytest.raises(UserError, match=re.escape(f"The take is kept as {take}")):
+            import_take(project, take)
         assert [p.name for p in list_projects()] == ["Ann"] and open_project("Ann").manifest.footage == []
     finally:
         holder.kill()

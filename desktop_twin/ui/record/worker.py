@@ -60,7 +60,7 @@ def landmark_source():
 def record(request: RecordRequest, emit, cancel: threading.Event) -> RecordOutcome:
     from desktop_twin.capture.cameras import open_camera
     from desktop_twin.capture.consent import find_consent
-    from desktop_twin.capture.footage import import_footage
+    from desktop_twin.capture.footage import import_take
     from desktop_twin.capture.microphones import Microphone, find_microphone
     from desktop_twin.capture.session import GuidedSession
 
@@ -83,7 +83,7 @@ def record(request: RecordRequest, emit, cancel: threading.Event) -> RecordOutco
         result = session.run(on_event)
     if result.video is None:
         raise UserError(result.message or "Nothing usable was recorded.")
-    entry = import_footage(project, Path(result.video))
+    entry = import_take(project, Path(result.video))
     return RecordOutcome(result.message, entry.file, entry.duration_seconds, result.consent is not None)
 
 
