@@ -11,7 +11,7 @@ import numpy as np
 
 from desktop_twin.capture.audio import has_audio_track
 from desktop_twin.errors import UserError
-from desktop_twin.store import FootageEntry, TwinProject, twin_lock
+from desktop_twin.store import FootageEntry, TwinProject
 from desktop_twin.store.manifest import utc_now
 
 STILL_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -80,12 +80,18 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
     """Copy a video into the project and record it in the manifest; nothing is left half-copied."""
     source = Path(source)
     info = probe_footage(source)
-    with twin_lock(project.path, project.name):
-        project.reload()  # what another window or command added meanwhile stays
+    with project.writing():
         entry = _copy_in(project, source, info)
         project.manifest.footage.append(entry)
         project.save()
     return entry
+
+
+def refuse_if_imported(project: TwinProject, source: Path, sha256: str) -> None:
+    """A video already in the twin (the same bytes, under any name) is not added twice."""
+    earlier = next((entry for entry in project.manifest.footage if entry.sha256 == sha256), None)
+    if earlier is not None:
+        raise UserError(f"{Path(source).name} is already in the twin (imported as {earlier.file}).")
 
 
 def import_take(project: TwinProject, video: Path) -> FootageEntry:
@@ -103,9 +109,7 @@ def _copy_in(project: TwinProject, source: Path, info: VideoInfo) -> FootageEntr
     partial = target.with_name(f".{target.name}.partial")
     try:
         sha256 = _copy_with_hash(source, partial)
-        earlier = next((entry for entry in project.manifest.footage if entry.sha256 == sha256), None)
-        if earlier is not None:
-            raise UserError(f"{source.name} is already in the twin (imported as {earlier.file}).")
+        refuse_if_imported(project, source, sha256)
         partial.rename(target)
     except OSError as error:
         raise UserError(f"Cannot copy {source.name} into the twin: {error.strerror}.") from None

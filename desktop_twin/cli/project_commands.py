@@ -50,18 +50,16 @@ def run_list(args) -> int:
 
 def run_import(args) -> int:
     from desktop_twin.capture.combine import combine_recording, is_kept_take
-    from desktop_twin.capture.footage import file_sha256, import_footage, probe_footage
+    from desktop_twin.capture.footage import file_sha256, import_footage, probe_footage, refuse_if_imported
     from desktop_twin.store import open_project
 
     project = open_project(args.name)
     videos = [combine_recording(path) if is_kept_take(path) else path for path in args.videos]
-    known = {entry.sha256: entry.file for entry in project.manifest.footage}
     given: dict[str, str] = {}
     for video in videos:  # check them all first, so a bad one imports nothing
         probe_footage(video)
         digest = file_sha256(video)
-        if digest in known:
-            raise UserError(f"{video.name} is already in the twin (imported as {known[digest]}).")
+        refuse_if_imported(project, video, digest)
         if digest in given:
             raise UserError(f"{video.name} and {given[digest]} are the same video: give it once.")
         given[digest] = video.name

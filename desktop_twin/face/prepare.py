@@ -22,7 +22,7 @@ from desktop_twin.face import quality
 from desktop_twin.face.align import CANONICAL_SIZE
 from desktop_twin.face.aligned_frames import align_observation
 from desktop_twin.face.tracker import FaceTracker
-from desktop_twin.store import PreparedSummary, TwinProject, twin_lock
+from desktop_twin.store import PreparedSummary, TwinProject
 from desktop_twin.store.manifest import utc_now
 
 CHUNK_FRAMES = 256  # crops are written in chunks as they come, never all held in memory
@@ -98,8 +98,7 @@ def prepare_project(
     crop_size: int = CANONICAL_SIZE,
 ) -> PreparedSummary:
     """Run the face pipeline and the audio analysis over every footage file of a project."""
-    with twin_lock(project.path, project.name):
-        project.reload()  # the footage as it is now, not as it was when the caller opened the twin
+    with project.writing():
         return _prepare(project, progress, cancel, crop_size)
 
 

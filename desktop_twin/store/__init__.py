@@ -1,6 +1,5 @@
 """Twin projects on disk: folders under a data root, each with a versioned manifest."""
 
-from desktop_twin.store.lock import twin_lock
 from desktop_twin.store.manifest import FootageEntry, PreparedSummary, ProjectManifest
 from desktop_twin.store.paths import data_root
 from desktop_twin.store.project import (
@@ -26,6 +25,5 @@ __all__ = [
     "names_a_twin_file",
     "open_project",
     "rename_project",
-    "twin_lock",
     "validate_name",
 ]

@@ -3,6 +3,8 @@
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +52,14 @@ class TwinProject:
         """The manifest as it is on disk now: another process may have changed it."""
         self.manifest = load_manifest(self.path / MANIFEST_NAME)
 
+    @contextmanager
+    def writing(self) -> Iterator["TwinProject"]:
+        """How every writer works on a twin: alone (twin_lock), from its manifest as it is on disk now,
+        not as it was when the caller opened the twin."""
+        with twin_lock(self.path, self.name):
+            self.reload()
+            yield self
+
 
 def validate_name(name: str) -> str:
     """Return the name, stripped, or raise UserError saying what is wrong with it."""
@@ -65,7 +75,7 @@ def validate_name(name: str) -> str:
         raise UserError("A twin's name cannot contain control characters.")
     if name.startswith("."):
         raise UserError("A twin's name cannot start with a dot.")
-    if name.casefold().endswith(TWIN_FILE_SUFFIX):
+    if names_a_twin_file(name):
         raise UserError(f"A twin's name cannot end in {TWIN_FILE_SUFFIX}: that names a twin file, not a twin.")
     return name
 
@@ -119,11 +129,9 @@ def rename_project(project: TwinProject, new_name: str) -> TwinProject:
     if new_name.casefold() != project.name.casefold():
         _check_no_clash(new_name, root)
     new_folder = root / new_name
-    with twin_lock(project.path, project.name):
+    with project.writing():
         project.path.rename(new_folder)
-        # The manifest as it is on disk now: the caller's copy may predate an import or a prepare.
-        manifest = load_manifest(new_folder / MANIFEST_NAME)
-        renamed = TwinProject(new_folder, manifest.model_copy(update={"name": new_name}))
+        renamed = TwinProject(new_folder, project.manifest.model_copy(update={"name": new_name}))
         renamed.save()
     return renamed
 
@@ -132,7 +140,7 @@ def delete_project(project: TwinProject) -> None:
     # Rename first so a crash mid-delete leaves a hidden folder, not a half-project; what an
     # earlier delete cut short left is cleared on the way.
     root = project.path.parent
-    with twin_lock(project.path, project.name):
+    with twin_lock(project.path, project.name):  # not writing(): a twin whose manifest is damaged goes too
         doomed = Path(tempfile.mkdtemp(prefix=f"{DELETING}{project.path.name}-", dir=root))
         project.path.rename(doomed / project.path.name)
     for leftover in root.glob(f"{DELETING}*"):

@@ -17,7 +17,7 @@ import torch
 from desktop_twin.capture.footage import file_sha256
 from desktop_twin.errors import UserError, command
 from desktop_twin.resources import model_path
-from desktop_twin.store import TwinProject, twin_lock
+from desktop_twin.store import TwinProject
 from desktop_twin.training.averaging import WeightAverage
 from desktop_twin.training.batches import BatchSampler, Clip, Prefetcher, frame_sample, to_chw
 from desktop_twin.training.baked_state import baked_from_state, baked_state
@@ -85,8 +85,7 @@ class TrainJob:
     def run(self, progress: Callable[[TrainProgress], None] | None = None,
             cancel: threading.Event | None = None) -> TrainResult:
         """Fine-tune the renderer, then (unless cancelled) teach the twin to speak."""
-        with twin_lock(self.project.path, self.project.name):
-            self.project.reload()  # its footage as it is now
+        with self.project.writing():
             return self._run(progress or (lambda p: None), cancel)
 
     def _run(self, report, cancel: threading.Event | None) -> TrainResult:
