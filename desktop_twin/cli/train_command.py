@@ -3,11 +3,12 @@
 import threading
 from pathlib import Path
 
-from desktop_twin.cli.arguments import positive
+from desktop_twin.cli.arguments import fraction, positive
 from desktop_twin.cli.output import print_json
 from desktop_twin.cli.progress import ProgressBar
 from desktop_twin.cli.stopping import stop_cleanly_on_signals
 from desktop_twin.errors import command
+from desktop_twin.training.presets import PHOTO_SHARE
 
 
 def add_parsers(subparsers) -> None:
@@ -27,7 +28,7 @@ def add_parsers(subparsers) -> None:
     train.add_argument("--json", action="store_true")
     train.set_defaults(run=run_train)
 
-    pretrain = subparsers.add_parser("pretrain", help="pretrain the base renderer on folders of videos")
+    pretrain = subparsers.add_parser("pretrain", help="pretrain the base renderer on folders of videos and photos")
     pretrain.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR")
     pretrain.add_argument("--out", type=Path, required=True, metavar="FILE")
     pretrain.add_argument("--steps", type=positive(int), default=20000)
@@ -37,6 +38,9 @@ def add_parsers(subparsers) -> None:
     pretrain.add_argument("--exclude", nargs="*", default=[], help="skip videos whose names contain these")
     pretrain.add_argument("--pack", type=Path, help="the pack file to build or reuse (default: beside --out)")
     pretrain.add_argument("--init", type=Path, metavar="FILE", help="continue from an earlier base model")
+    pretrain.add_argument("--photo-share", type=fraction, default=PHOTO_SHARE,
+                          help="the share of samples drawn from photos when there are videos too "
+                               f"(default {PHOTO_SHARE})")
     pretrain.set_defaults(run=run_pretrain)
 
     speech = subparsers.add_parser(
@@ -107,7 +111,8 @@ def run_pretrain(args) -> int:
             bar.describe(f"loss {losses['total']:.4f}")
             bar.update(step, args.steps)
         summary = pretrain(pack, args.out, args.steps, args.batch_size, minutes=args.minutes,
-                           workers=args.workers, init=args.init, progress=on_progress)
+                           workers=args.workers, init=args.init, photo_share=args.photo_share,
+                           progress=on_progress)
     print(f"Wrote {args.out}: {summary['steps']} steps in {summary['seconds'] / 60:.1f} min on {summary['device']}.")
     return 0
 

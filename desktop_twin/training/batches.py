@@ -60,18 +60,20 @@ def frame_sample(data: PreparedData, index: int, size: int, rng: np.random.Gener
 
 class BatchSampler:
     """Random training samples from clips. with_reference adds another frame of the same person
-    (pretraining); a twin's baked renderer has its reference inside and needs none."""
+    (pretraining); a twin's baked renderer has its reference inside and needs none. clip_weights:
+    how often each clip is drawn (uniform when None)."""
 
     def __init__(self, clips: list[Clip], size: int, seed: int = 0, augmentation: bool = True,
-                 with_reference: bool = True):
+                 with_reference: bool = True, clip_weights: np.ndarray | None = None):
         self.clips = clips
+        self.clip_weights = None if clip_weights is None else np.asarray(clip_weights, float) / np.sum(clip_weights)
         self.size = size
         self.seed = seed
         self.augmentation = augmentation
         self.with_reference = with_reference
 
     def sample(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        clip = self.clips[rng.integers(len(self.clips))]
+        clip = self.clips[self._clip_index(rng)]
         index = int(rng.choice(clip.indices))
         image, landmarks = frame_sample(clip.data, index, self.size, rng if self.augmentation else None)
         sample = {"sketch": sketch_at(landmarks, self.size, self.size), "target": image,
@@ -82,6 +84,11 @@ class BatchSampler:
             sample |= {"reference_image": ref_image,
                        "reference_sketch": sketch_at(ref_landmarks, self.size, self.size)}
         return sample
+
+    def _clip_index(self, rng: np.random.Generator) -> int:
+        if self.clip_weights is None:
+            return int(rng.integers(len(self.clips)))
+        return int(rng.choice(len(self.clips), p=self.clip_weights))
 
     def batch(self, count: int, number: int) -> dict[str, np.ndarray]:
         """Batch `number` of this sampler's stream: the same whenever and wherever it is built."""

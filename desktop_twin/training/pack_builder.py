@@ -14,6 +14,7 @@ from desktop_twin.training.pretrain_data import PACK_SIZE
 VIDEO_SUFFIXES = {".mp4", ".mpg", ".mov", ".avi", ".mkv", ".webm"}
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 JPEG_QUALITY = 88
+PACK_KEYS = ("names", "clip_sizes", "jpeg_sizes", "jpeg_bytes", "crop_landmarks")
 
 
 def find_sources(folders: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -52,6 +53,14 @@ def build_pack(folders: list[Path], out: Path, frame_step: int = 3, max_photos: 
              jpeg_sizes=np.array([len(j) for j in jpegs]), jpeg_bytes=np.concatenate(jpegs),
              crop_landmarks=np.concatenate(landmarks).astype(np.float16))
     return {"clips": len(names), "frames": int(sum(clip_sizes)), "bytes": Path(out).stat().st_size}
+
+
+def merge_packs(packs: list[Path], out: Path) -> dict:
+    """One pack holding every clip of `packs` (built apart: videos and photos, or on several machines)."""
+    loaded = [np.load(pack) for pack in packs]
+    merged = {key: np.concatenate([pack[key] for pack in loaded]) for key in PACK_KEYS}
+    np.savez(out, **merged)
+    return {"clips": len(merged["names"]), "frames": int(merged["clip_sizes"].sum()), "bytes": Path(out).stat().st_size}
 
 
 def _add_clip(name, clip, names, jpegs, landmarks, clip_sizes, minimum: int) -> None:

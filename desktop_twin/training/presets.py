@@ -36,3 +36,8 @@ def get_preset(name: str) -> TrainPreset:
     if name not in PRESETS:
         raise UserError(f"Unknown preset {name!r}: choose one of {', '.join(PRESETS)}.")
     return PRESETS[name]
+
+
+# Pretraining the base: the share of samples drawn from photos when a pack has videos too
+# (desktop_twin.training.pretrain).
+PHOTO_SHARE = 0.3

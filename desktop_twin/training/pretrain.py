@@ -3,6 +3,9 @@
 Each sample takes a target frame and a reference frame of the same person, so the
 renderer learns to draw whoever the reference shows, posed as the sketch says.
 Half the steps run at 128 px and half at 256 px, so one base serves every preset.
+Photos (one frame each: a reference that differs from its target only by the sample's
+random shift, turn and scale) bring many more people than the videos do, but teach no
+change of expression; `photo_share` sets how many samples they give.
 """
 
 import itertools
@@ -20,6 +23,7 @@ from desktop_twin.training.batches import BatchSampler, Clip
 from desktop_twin.training.checkpoints import load_checkpoint, save_checkpoint
 from desktop_twin.training.devices import mixed_precision
 from desktop_twin.training.losses import reconstruction_loss
+from desktop_twin.training.presets import PHOTO_SHARE
 from desktop_twin.training.pretrain_data import load_pack
 from desktop_twin.training.renderer import TwinRenderer, renderer_config
 from desktop_twin.training.schedule import apply_gradients, learning_rate, schedule_step
@@ -28,17 +32,27 @@ from desktop_twin.training.tensors import to_tensors
 SIZES = (128, 256)
 
 
+def clip_weights(clip_sizes: list[int], photo_share: float) -> np.ndarray | None:
+    """How often to draw each clip so that photos (one-frame clips) give `photo_share` of the
+    samples and videos the rest, each clip of a kind as often as another; None: uniform."""
+    is_photo = np.array(clip_sizes) == 1
+    if is_photo.all() or not is_photo.any():
+        return None
+    return np.where(is_photo, photo_share / is_photo.sum(), (1 - photo_share) / (~is_photo).sum())
+
+
 class _Batches(IterableDataset):
     """Endless batches from a pack, each loader worker with its own random stream."""
 
-    def __init__(self, pack: Path, batch_size: int, seed: int):
-        self.pack, self.batch_size, self.seed = pack, batch_size, seed
+    def __init__(self, pack: Path, batch_size: int, seed: int, photo_share: float):
+        self.pack, self.batch_size, self.seed, self.photo_share = pack, batch_size, seed, photo_share
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         seed = self.seed * 1000 + (info.id if info else 0)
         clips = [Clip(c, np.arange(len(c.jpegs))) for c in load_pack(self.pack)]
-        samplers = [BatchSampler(clips, size, seed=seed + size) for size in SIZES]
+        weights = clip_weights([len(c.indices) for c in clips], self.photo_share)
+        samplers = [BatchSampler(clips, size, seed=seed + size, clip_weights=weights) for size in SIZES]
         rng = np.random.default_rng(seed)
         for number in itertools.count():
             size_index = int(rng.integers(len(SIZES)))
@@ -48,7 +62,8 @@ class _Batches(IterableDataset):
 
 def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_rate_peak: float = 5e-4,
              minutes: float | None = None, workers: int = 0, preset: str = "standard",
-             init: Path | None = None, progress: Callable[[int, dict], None] | None = None) -> dict:
+             init: Path | None = None, photo_share: float = PHOTO_SHARE,
+             progress: Callable[[int, dict], None] | None = None) -> dict:
     """Train the base renderer; init continues from an earlier base (its architecture, its weights)."""
     rank, world, device = _distributed_setup()
     model, earlier = _start_model(init, preset)
@@ -56,7 +71,7 @@ def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_r
     trained = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate_peak, weight_decay=0.0)
     seed = rank + 100 * len(earlier)  # a continued run does not replay the batches of the runs before it
-    loader = DataLoader(_Batches(pack, batch_size, seed=seed), batch_size=None, num_workers=workers,
+    loader = DataLoader(_Batches(pack, batch_size, seed, photo_share), batch_size=None, num_workers=workers,
                         persistent_workers=workers > 0, prefetch_factor=4 if workers else None,
                         pin_memory=device.type == "cuda")
     started, step, history = time.monotonic(), 0, []
@@ -78,6 +93,7 @@ def pretrain(pack: Path, out: Path, steps: int, batch_size: int = 16, learning_r
             break
     summary = {"steps": step, "seconds": time.monotonic() - started, "world_size": world,
                "device": str(device), "learning_rate_peak": learning_rate_peak, "batch_size": batch_size,
+               "photo_share": photo_share,
                "history": history}
     if rank == 0:
         save_checkpoint(out, {"model_config": model.config,

@@ -3,6 +3,8 @@ base, then fine-tune t01's twin (standard preset) from the new base and from scr
 (or from the base alone: scratch's curve does not depend on the base). STARTS items of the form
 START@STEPS (`base@1000,scratch@5000`) are fresh runs of that many steps instead, each scored at its
 end (transfer.budget_run), in the order given; one that would not end before the deadline is skipped.
+Runs listed before an item `pretrain` (`base@1000,pretrain,base@1000`) start from the bundled base,
+before the pretraining continues it.
 
 Run by device_twin_model.sh (see there). Writes into OUT: results.jsonl (every figure as it comes),
 base_renderer.pt (the continued base), t01_standard_base.pt and t01_standard_scratch.pt (the best
@@ -42,6 +44,9 @@ def main() -> None:
     project = prepared_t01(carry)
     record(phase="prepare", seconds=round(time.monotonic() - started, 1), frames=project.manifest.prepared.frames)
 
+    before, starts = split_at_pretraining(starts)
+    if before:  # runs from the bundled base, on the same machine as those from the new one
+        budget_runs(project, before, deadline - (time.monotonic() - started), record)
     if minutes > 0:
         summary = pretrain(carry / "pack.npz", out / "base_renderer.pt", steps=int(minutes * 60 * 40),
                            batch_size=32, learning_rate_peak=3e-4, minutes=minutes, workers=12,
@@ -66,6 +71,14 @@ def main() -> None:
         seconds_per_run = time.monotonic() - began
         record(phase="transfer", start=start, seconds=round(time.monotonic() - began, 1), points=points)
         shutil.copy(project.checkpoints_dir / "best.pt", out / f"t01_standard_{start}.pt")
+
+
+def split_at_pretraining(starts: list[str]) -> tuple[list[str], list[str]]:
+    """The runs listed before the item `pretrain` (from the bundled base) and those after it."""
+    if "pretrain" not in starts:
+        return [], starts
+    at = starts.index("pretrain")
+    return starts[:at], starts[at + 1:]
 
 
 def recorder(path: Path):

@@ -50,3 +50,11 @@ def test_step_and_minute_counts_must_be_above_zero(capsys):
             main(["train", "suit", option, value])
         assert stopped.value.code == 2
         assert f"argument {option}: must be above zero" in capsys.readouterr().err
+
+
+def test_the_photo_share_must_be_a_fraction(capsys, tmp_path):
+    for value, message in (("1.5", "must be from 0 to 1, not 1.5"), ("half", "'half' is not a number")):
+        with pytest.raises(SystemExit) as stopped:
+            main(["pretrain", "--data", str(tmp_path), "--out", str(tmp_path / "base.pt"), "--photo-share", value])
+        assert stopped.value.code == 2
+        assert f"argument --photo-share: {message}" in capsys.readouterr().err

@@ -33,6 +33,14 @@ def test_pretraining_batches_carry_a_reference_of_the_same_person(clip):
     assert batch["reference_image"].shape == (2, 64, 64, 3) and batch["reference_sketch"].any()
 
 
+def test_clip_weights_choose_which_clips_are_drawn(clip):
+    first, second = int(clip.indices[0]), int(clip.indices[-1])
+    clips = [Clip(clip.data, clip.indices, first), Clip(clip.data, clip.indices, second)]
+    batch = BatchSampler(clips, 64, seed=0, clip_weights=np.array([0.0, 2.0])).batch(6, 0)
+    second_only = BatchSampler([clips[1]], 64, seed=0).sample(np.random.default_rng(0))["reference_image"]
+    assert all(np.array_equal(image, second_only) for image in batch["reference_image"])
+
+
 def test_the_mouth_weighs_most_and_the_background_least(clip):
     landmarks = clip.data.crop_landmarks[clip.reference]
     weights = loss_weights(landmarks, clip.data.crop_size)
