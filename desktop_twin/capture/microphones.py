@@ -91,6 +91,10 @@ class Microphone:
         self._last_data_time = 0.0
 
     @property
+    def ended(self) -> bool:
+        return False  # a microphone has no end of its own (a file played as a voice has: runtime.voice_file)
+
+    @property
     def overflows(self) -> int:
         return self.device_overflows + self.ring.dropped_blocks
 

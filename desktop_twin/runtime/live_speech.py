@@ -1,4 +1,5 @@
-"""The twin speaking live: what a microphone hears moves its mouth, a frame at a time, in the background.
+"""The twin speaking live: what a microphone hears (or an audio file played aloud) moves its mouth,
+a frame at a time, in the background.
 
 One thread besides PortAudio's. The microphone's callback only copies into its ring buffer
 (capture.microphones); the speech thread drains it, turns the new sound into log-mel rows
@@ -9,13 +10,16 @@ shows the voice as it is now rather than falling behind.
 
 Latency, per frame: from the moment the sound the frame shows reached the microphone (PortAudio's
 capture time of that sample) to the moment the frame is ready. It is look-ahead, the audio
-buffers on the way in, and the frame's own computation.
+buffers on the way in, and the frame's own computation. A file's sound counts from when the speaker
+plays it (runtime.voice_file): the frame is handed the sound before it is heard, so its latency is
+what the eye sees, the picture's delay behind the sound.
 """
 
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import av
 import numpy as np
@@ -28,6 +32,7 @@ from desktop_twin.runtime.frame_slot import FrameSlot
 from desktop_twin.runtime.mel_stream import MelStream
 from desktop_twin.runtime.stage_times import RateMeter, Stopwatch
 from desktop_twin.runtime.twin_assets import TwinAssets
+from desktop_twin.runtime.voice_file import VoiceFile
 from desktop_twin.training.motion_features import MEL_RATE
 
 POLL_SECONDS = 0.004  # how often the speech thread looks for new sound
@@ -97,14 +102,18 @@ def microphone_rate(device_index: int) -> int:
 class LiveSpeech:
     def __init__(self, bundle, microphone: int | str | None = None, providers: list[str] | None = None,
                  fps: float = 25.0, on_frame: Callable[[SpeakingFrame], None] | None = None, seed: int = 0,
-                 on_sound: Callable[[np.ndarray], None] | None = None):
+                 on_sound: Callable[[np.ndarray], None] | None = None, sound_file: Path | None = None,
+                 speaker: int | str | None = None):
         """bundle: a read .twin (or its TwinAssets); microphone: an index or (part of) a name, None for the
-        default; on_frame sees each frame, on_sound the sound as the model hears it (float32 at 16 kHz),
-        both on the speech thread. The models load and the microphone is found here: a twin that cannot
-        speak, or a missing microphone, fails before anything starts."""
+        default; or sound_file, a sound (or a video's) to play aloud on `speaker` (None: the default) and
+        speak, to its end. on_frame sees each frame, on_sound the sound as the model hears it (float32 at
+        16 kHz), both on the speech thread. The models load and the microphone is found (or the file
+        read) here: a twin that cannot speak, a missing microphone or a file with no sound fails before
+        anything starts."""
         assets = bundle if isinstance(bundle, TwinAssets) else TwinAssets.from_bundle(bundle)
         self.twin = SpeakingTwin(assets, providers, seed)
-        self.microphone_info = find_microphone(microphone)
+        self.voice_file = VoiceFile(sound_file, speaker) if sound_file is not None else None
+        self.microphone_info = find_microphone(microphone) if sound_file is None else None
         self.fps = fps
         self.on_frame = on_frame
         self.on_sound = on_sound
@@ -113,13 +122,16 @@ class LiveSpeech:
         self.finished = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._microphone: Microphone | None = None
+        self._microphone: Microphone | VoiceFile | None = None
 
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("already started; make a new LiveSpeech to start again")
-        rate = microphone_rate(self.microphone_info.index)
-        self._microphone = Microphone(self.microphone_info, rate or None)
+        if self.voice_file is not None:
+            self._microphone = self.voice_file
+        else:
+            rate = microphone_rate(self.microphone_info.index)
+            self._microphone = Microphone(self.microphone_info, rate or None)
         self._microphone.start()
         self._thread = threading.Thread(target=self._run, name="twin-speech", daemon=True)
         self._thread.start()
@@ -174,6 +186,8 @@ class _SpeechLoop:
         while not self.owner._stopping.is_set():
             chunk = self.microphone.drain()
             if not len(chunk.samples):
+                if self.microphone.ended:
+                    return  # a file, played to its end
                 time.sleep(POLL_SECONDS)
                 continue
             self.clock.update(chunk.blocks)

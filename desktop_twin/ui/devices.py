@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 from desktop_twin.ui.workers import ThreadWorker, WorkerPool
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v *.mpg *.mpeg);;All files (*)"
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
+AUDIO_FILTER = "Sound (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ")"
 CHOOSE_FILE = "__choose_file__"
 
 

@@ -1,4 +1,5 @@
-"""The twin speaking live from a microphone: real speech played into the PulseAudio test microphone.
+"""The twin speaking live from a microphone: real speech played into the PulseAudio test microphone;
+and from an audio file, played aloud into the test speaker.
 
 The latency is measured, not asserted (the machine may be busy): it is printed (run with -s), and
 the benchmark record (tests/benchmarks/RESULTS.md) keeps the figure.
@@ -7,7 +8,7 @@ the benchmark record (tests/benchmarks/RESULTS.md) keeps the figure.
 import numpy as np
 import pytest
 
-from desktop_twin.capture.audio import SAMPLE_RATE, speech_mask, VAD_FRAME_SECONDS
+from desktop_twin.capture.audio import SAMPLE_RATE, VAD_FRAME_SECONDS, read_audio, speech_mask
 from desktop_twin.errors import UserError
 from desktop_twin.runtime.live_speech import LiveSpeech
 from desktop_twin.training.motion_features import mouth_opening
@@ -60,3 +61,35 @@ def test_the_mouth_moves_with_the_voice_heard_live(live_run, bundle):
 def test_a_microphone_that_is_not_there_is_named(bundle):
     with pytest.raises(UserError, match="microphone"):
         LiveSpeech(bundle, microphone="no such microphone 1234")
+
+
+def test_a_sound_file_is_played_aloud_and_spoken_to_its_end(bundle, pulse_rig):  # noqa: F811
+    from desktop_twin.capture.microphones import Microphone, find_microphone, to_float
+    from tests.capture.rig import windowed_audio_lags
+    from tests.runtime.live_latency import resampled
+
+    speech = read_audio(shared_file(VOICE))
+    frames = []
+    microphone = Microphone(find_microphone(pulse_rig.device))  # the test speaker's sound comes back here
+    microphone.start()
+    try:
+        live = LiveSpeech(bundle, sound_file=shared_file(VOICE), speaker=pulse_rig.device, on_frame=frames.append)
+        with live:
+            assert live.finished.wait(live.voice_file.seconds + 60)  # it ends by itself, with the file
+        heard = to_float(microphone.drain().samples.reshape(-1))
+    finally:
+        microphone.stop()
+    assert live.error is None
+    matched = windowed_audio_lags(resampled(heard, microphone.sample_rate, SAMPLE_RATE), speech, SAMPLE_RATE)
+    assert len(matched) >= 3  # the file was played aloud
+    times = np.array([f.time_seconds for f in frames])
+    assert len(frames) > 10 and np.all(np.diff(times) > 0)
+    assert times[-1] > live.voice_file.seconds - 0.5  # the twin spoke it to its end
+    assert frames[-1].frames + frames[-1].skipped >= 0.9 * live.voice_file.seconds * live.fps
+    print(f"\nfile: {len(frames)} frames, {frames[-1].skipped} skipped; the picture after its sound: median "
+          f"{np.median([f.latency_ms for f in frames]):.0f} ms (PortAudio's clock; negative: ahead of it)")
+
+
+def test_a_file_with_no_sound_is_refused_before_anything_plays(bundle):
+    with pytest.raises(UserError, match="has no sound to speak"):
+        LiveSpeech(bundle, sound_file=shared_file("driving/d01_head_rotations_16s.mp4"))

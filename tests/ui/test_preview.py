@@ -61,8 +61,23 @@ def test_the_twin_speaks_what_the_microphone_hears(qtbot, window, preview_page, 
         with qtbot.waitSignal(page.worker.finished, timeout=15_000):
             page.stop()
     assert page.twin_view.image is not None and page.driver_view.image is None
-    assert page.latency_label.text().endswith("ms from the voice") and "audio_motion" in page.provider_label.text()
+    assert page.latency_label.text().endswith("ms after the voice") and "audio_motion" in page.provider_label.text()
     assert page.status.text() == "Stopped." and page.last_frame.twin_bgr.shape[2] == 3
+
+
+def test_the_twin_speaks_a_sound_file_aloud_to_its_end(qtbot, window, preview_page, pulse_rig):
+    page = preview_page
+    page.mode.setCurrentIndex(page.mode.findData("sound"))
+    assert not page.start_button.isEnabled() and page.status.text().startswith("Choose a sound for")
+    assert not page.form.isRowVisible(page.microphone) and page.form.isRowVisible(page.sound_row)
+    page.set_sound_file(shared_file(VOICE))  # played on the default speaker: the test server's
+    assert page.start_button.isEnabled() and page.status.text().endswith("played aloud.")
+    page.start()
+    qtbot.waitUntil(lambda: page.frames_shown >= 5, timeout=60_000)
+    assert not page.sound_button.isEnabled() and not page.mode.isEnabled()  # nothing changes under a running twin
+    qtbot.waitUntil(lambda: page.worker is None, timeout=120_000)  # it ends with the file
+    assert page.status.text() == f"{shared_file(VOICE).name} has been spoken."
+    assert page.latency_label.text().endswith("the voice") and page.start_button.isEnabled()
 
 
 def test_leaving_the_page_stops_the_preview_and_another_twin_shows_nothing_of_the_first(qtbot, window,

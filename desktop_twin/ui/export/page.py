@@ -12,16 +12,12 @@ from PySide6.QtWidgets import (
 from desktop_twin.errors import UserError
 from desktop_twin.store.atomic import atomic_write_with
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import VIDEO_FILTER
+from desktop_twin.ui.devices import AUDIO_FILTER, AUDIO_SUFFIXES, VIDEO_FILTER
 from desktop_twin.ui.export.report_card import ReportCard, scores_from_evaluation, scores_from_twin_quality
 from desktop_twin.ui.export.tile import ExportTile
 from desktop_twin.ui.twins import TWIN_SUFFIX, best_checkpoint, has_a_model, is_trained
 from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.workers import ProcessWorker, ThreadWorker, describe_fraction
-
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
-AUDIO_FILTER = "Sound (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ")"
 
 
 class ExportPage(QWidget):

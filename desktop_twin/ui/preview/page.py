@@ -1,6 +1,6 @@
 """The preview page: the twin live beside the driver (a webcam, or a video file standing in), or
-speaking what a microphone hears; frames per second, latency and the execution provider;
-recalibrate; snapshot to PNG."""
+speaking what a microphone hears or an audio file, played aloud; frames per second, latency and
+the execution provider; recalibrate; snapshot to PNG."""
 
 from functools import partial
 from pathlib import Path
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 
 from desktop_twin.errors import UserError
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import CameraPicker, MicrophonePicker
+from desktop_twin.ui.devices import AUDIO_FILTER, VIDEO_FILTER, CameraPicker, MicrophonePicker
 from desktop_twin.ui.images import bgr_image
 from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview, run_speech_preview
 from desktop_twin.ui.widgets import controls
@@ -20,7 +20,8 @@ from desktop_twin.ui.twins import has_a_model
 from desktop_twin.ui.workers import ThreadWorker
 
 PROVIDER_NAMES = {"CUDAExecutionProvider": "GPU (CUDA)", "CPUExecutionProvider": "CPU"}
-MODES = (("face", "A camera or a video: the twin copies the face"), ("speech", "A microphone: the twin speaks"))
+MODES = (("face", "A camera or a video: the twin copies the face"), ("speech", "A microphone: the twin speaks"),
+         ("sound", "An audio file: the twin speaks it aloud"))
 
 
 class PreviewPage(QWidget):
@@ -35,6 +36,7 @@ class PreviewPage(QWidget):
         self.frames_shown = 0
         self._waiting_for_bundle: str | None = None
         self._frame_twin: str | None = None  # whose picture last_frame is
+        self.sound_file: Path | None = None  # what the twin speaks in the "sound" mode
         self._build()
         context.selection.changed.connect(lambda _p: self._on_twin_changed())
         context.bundles.ready.connect(self._on_bundle_ready)
@@ -51,6 +53,15 @@ class PreviewPage(QWidget):
         self.source = CameraPicker(self.context.devices, self.context.settings.preview_source, "Driver camera")
         self.source.source_changed.connect(self._on_source)
         self.microphone = MicrophonePicker(self.context.devices, self.context.settings.microphone)
+        self.sound_label = QLabel("No file chosen")
+        self.sound_label.setAccessibleName("Sound file")
+        self.sound_button = controls.button("Choose…", "Choose an audio file for the twin to speak")
+        self.sound_button.clicked.connect(self.ask_sound_file)
+        self.sound_row = QWidget()
+        sound_layout = QHBoxLayout(self.sound_row)
+        sound_layout.setContentsMargins(0, 0, 0, 0)
+        sound_layout.addWidget(self.sound_label, 1)
+        sound_layout.addWidget(self.sound_button)
         self.start_button = controls.button("Start preview", "Start the live preview", "Ctrl+L")
         self.stop_button = controls.button("Stop", "Stop the live preview", "Ctrl+.")
         self.recalibrate_button = controls.button("Recalibrate neutral", "Take the driver's neutral face again", "Ctrl+K")
@@ -78,6 +89,7 @@ class PreviewPage(QWidget):
         form.addRow("Driven by", self.mode)
         form.addRow("Driver", self.source)
         form.addRow("Microphone", self.microphone)
+        form.addRow("Sound", self.sound_row)
         form.addRow("Frames per second", self.fps_label)
         form.addRow("Latency", self.latency_label)
         form.addRow("Runs on", self.provider_label)
@@ -102,20 +114,27 @@ class PreviewPage(QWidget):
         self._on_mode()
 
     def speaking(self) -> bool:
-        return self.mode.currentData() == "speech"
+        """A voice drives the twin: a microphone's or a file's."""
+        return self.mode.currentData() in ("speech", "sound")
 
     def _on_mode(self) -> None:
-        self.form.setRowVisible(self.source, not self.speaking())
-        self.form.setRowVisible(self.microphone, self.speaking())
-        self.driver_view.clear("The microphone drives the twin." if self.speaking()
-                               else "The driving camera shows here.")
+        mode = self.mode.currentData()
+        self.form.setRowVisible(self.source, mode == "face")
+        self.form.setRowVisible(self.microphone, mode == "speech")
+        self.form.setRowVisible(self.sound_row, mode == "sound")
+        self.driver_view.clear({"face": "The driving camera shows here.", "speech": "The microphone drives the twin.",
+                                "sound": "The sound file drives the twin."}[mode])
         project = self.context.selection.project
         if self.worker is None and project is not None and has_a_model(project):
             self.status.setText(self._ready_text(project.name))
         self._update_controls()
 
     def _ready_text(self, name: str) -> str:
-        return (f"Start shows {name} live, speaking what the microphone hears." if self.speaking()
+        mode = self.mode.currentData()
+        if mode == "sound":
+            return (f"Start shows {name} speaking {self.sound_file.name}, played aloud." if self.sound_file
+                    else f"Choose a sound for {name} to speak.")
+        return (f"Start shows {name} live, speaking what the microphone hears." if mode == "speech"
                 else f"Start shows {name} live, copying the driver.")
 
     def showEvent(self, event) -> None:
@@ -154,13 +173,14 @@ class PreviewPage(QWidget):
         running = self.worker is not None
         project = self.context.selection.project
         # A microphone: the default will do, once the devices are read (reading them restarts the sound system).
-        driver_chosen = not self.context.devices.probing if self.speaking() else bool(self.source.source())
+        driver_chosen = {"face": bool(self.source.source()), "speech": not self.context.devices.probing,
+                         "sound": self.sound_file is not None}[self.mode.currentData()]
         self.start_button.setEnabled(project is not None and has_a_model(project) and not running
                                      and self._waiting_for_bundle is None and driver_chosen)
         self.stop_button.setEnabled(running or self._waiting_for_bundle is not None)
         self.recalibrate_button.setEnabled(running and not self.speaking())
         self.snapshot_button.setEnabled(self.last_frame is not None)
-        for widget in (self.mode, self.source, self.microphone):
+        for widget in (self.mode, self.source, self.microphone, self.sound_button):
             widget.setEnabled(not running)
 
     # -- running ----------------------------------------------------------------------------------------
@@ -199,8 +219,10 @@ class PreviewPage(QWidget):
         self._frame_twin = name
         self.control = PreviewControl()
         control, source, microphone = self.control, self.source.source(), self.microphone.microphone()
-        job = (partial(run_speech_preview, path, microphone, control) if self.speaking()
-               else partial(run_preview, path, source, control))  # then called as job(emit, cancel)
+        job = {"face": partial(run_preview, path, source, control),  # then called as job(emit, cancel)
+               "speech": partial(run_speech_preview, path, microphone, control),
+               "sound": partial(run_speech_preview, path, "", control, sound_file=self.sound_file),
+               }[self.mode.currentData()]
         self.worker = ThreadWorker(job, "running the live preview", name, "previewing")
         self.worker.progress.connect(self._on_frame)
         self.worker.result.connect(self.status.setText)
@@ -232,7 +254,7 @@ class PreviewPage(QWidget):
             self.driver_view.set_image(frame.driver)
         self.twin_view.set_image(frame.twin)
         self.fps_label.setText(f"{frame.fps:.1f}")
-        self.latency_label.setText(f"{frame.latency_ms:.0f} ms " + ("from the voice" if spoken else "per frame"))
+        self.latency_label.setText(_latency_text(frame.latency_ms, spoken))
         self.provider_label.setText(", ".join(f"{model}: {PROVIDER_NAMES.get(p, p)}"
                                               for model, p in frame.providers.items()))
         self.face_label.setText("none: the voice drives the twin" if spoken else
@@ -250,6 +272,21 @@ class PreviewPage(QWidget):
         self.worker = None
         self.control.frame_wanted.set()
         self._update_controls()
+
+    # -- a sound to speak --------------------------------------------------------------------------------
+
+    def ask_sound_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a sound for the twin to speak",
+                                              self.context.settings.last_folder, f"{AUDIO_FILTER};;{VIDEO_FILTER}")
+        if path:
+            self.set_sound_file(Path(path))
+
+    def set_sound_file(self, path: Path) -> None:
+        self.sound_file = Path(path)
+        self.context.settings.last_folder = str(self.sound_file.parent)
+        self.sound_label.setText(self.sound_file.name)
+        self.sound_label.setToolTip(str(self.sound_file))
+        self._on_mode()
 
     # -- snapshot ---------------------------------------------------------------------------------------
 
@@ -273,3 +310,11 @@ class PreviewPage(QWidget):
         self.context.settings.last_folder = str(path.parent)
         self.message.emit(f"Saved {path.name}.")
         return path
+
+
+def _latency_text(latency_ms: float, spoken: bool) -> str:
+    if not spoken:
+        return f"{latency_ms:.0f} ms per frame"
+    if latency_ms < 0:  # a file's frame, made before its sound reached the speaker
+        return f"{-latency_ms:.0f} ms ahead of the voice"
+    return f"{latency_ms:.0f} ms after the voice"

@@ -77,8 +77,9 @@ def run_preview(twin_file: Path, source: str, control: PreviewControl, emit, can
 
 
 def run_speech_preview(twin_file: Path, microphone: str, control: PreviewControl, emit,
-                       cancel: threading.Event) -> str:
-    """The twin speaking what the microphone hears (runtime's LiveSpeech), until cancelled."""
+                       cancel: threading.Event, sound_file: Path | None = None) -> str:
+    """The twin speaking what the microphone hears (runtime's LiveSpeech), until cancelled; or
+    speaking sound_file, played aloud, to its end."""
     if read_twin is None:
         raise UserError(f"This installation of Desktop Twin cannot run twins live ({_MISSING}).")
     from desktop_twin.runtime.live_speech import LiveSpeech  # starts PortAudio: only when asked to listen
@@ -90,9 +91,9 @@ def run_speech_preview(twin_file: Path, microphone: str, control: PreviewControl
         emit(PreviewFrame(None, bgr_image(frame.twin_bgr, PREVIEW_WIDTH), frame.twin_bgr, frame.fps,
                           frame.latency_ms, speech.twin.providers, True, True, frame.frames, frame.skipped))
 
-    speech = LiveSpeech(read_twin(Path(twin_file)), microphone or None, on_frame=on_frame)
+    speech = LiveSpeech(read_twin(Path(twin_file)), microphone or None, on_frame=on_frame, sound_file=sound_file)
     run_until_cancelled(speech, cancel)
-    return "Stopped."
+    return "Stopped." if cancel.is_set() or sound_file is None else f"{Path(sound_file).name} has been spoken."
 
 
 def run_until_cancelled(live, cancel: threading.Event) -> None:
