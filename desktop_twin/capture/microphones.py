@@ -140,15 +140,19 @@ class Microphone:
     def stop(self) -> None:
         if self._stream is None:
             return
-        try:
-            # Abort, not stop: stop waits for pending buffers, which for a device that has
-            # gone silent can block for many seconds; the ring already holds what matters.
-            self._stream.abort()
-            self._stream.close()
-        except sd.PortAudioError:
-            pass  # a device that vanished cannot be stopped; it is closed either way
+        close_stream(self._stream)
         self._stream = None
         _open_microphones.discard(self)
+
+
+def close_stream(stream: sd.InputStream | sd.OutputStream) -> None:
+    """Abort, not stop: stop waits for pending buffers, which for a device that has gone silent can
+    block for many seconds, and what was captured (or played) is already in hand."""
+    try:
+        stream.abort()
+        stream.close()
+    except sd.PortAudioError:
+        pass  # a device that vanished cannot be stopped; it is closed either way
 
 
 def _open_error(info: MicrophoneInfo, error: sd.PortAudioError) -> Exception:

@@ -17,7 +17,7 @@ import sounddevice as sd
 
 from desktop_twin.capture.audio import SAMPLE_RATE
 from desktop_twin.capture.errors import DeviceLostError, NoDeviceError
-from desktop_twin.capture.microphones import RING_SECONDS
+from desktop_twin.capture.microphones import RING_SECONDS, close_stream
 from desktop_twin.capture.ring_buffer import AudioChunk, AudioRingBuffer
 from desktop_twin.runtime.render_speech import speech_samples
 
@@ -82,11 +82,6 @@ class VoiceFile:
         return chunk
 
     def stop(self) -> None:
-        if self._stream is None:
-            return
-        try:
-            self._stream.abort()
-            self._stream.close()
-        except sd.PortAudioError:
-            pass  # a speaker that vanished cannot be stopped; it is closed either way
-        self._stream = None
+        if self._stream is not None:
+            close_stream(self._stream)
+            self._stream = None
