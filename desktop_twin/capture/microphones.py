@@ -13,7 +13,7 @@ PREFERRED_SAMPLE_RATE = 48_000  # webrtcvad takes 48 kHz directly; most micropho
 RING_SECONDS = 20.0  # how long the recorder may stall before audio is dropped
 SILENT_DEVICE_SECONDS = 2.0  # a running stream that delivers nothing this long is gone
 _PA_DEVICE_UNAVAILABLE = -9985
-_open_microphones: set["Microphone"] = set()  # PortAudio must not be restarted under these
+_open_streams: set = set()  # PortAudio must not be restarted under these (microphones, a speaker playing a file)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Microphone:
         except sd.PortAudioError as error:
             self._stream = None
             raise _open_error(self.info, error) from None
-        _open_microphones.add(self)
+        hold_portaudio(self)
         self._last_data_time = time.monotonic()
 
     def _on_audio(self, indata, frames, times, status) -> None:
@@ -142,7 +142,16 @@ class Microphone:
             return
         close_stream(self._stream)
         self._stream = None
-        _open_microphones.discard(self)
+        release_portaudio(self)
+
+
+def hold_portaudio(owner) -> None:
+    """Keep PortAudio from being restarted (a device rescan) while `owner` has a stream open."""
+    _open_streams.add(owner)
+
+
+def release_portaudio(owner) -> None:
+    _open_streams.discard(owner)
 
 
 def close_stream(stream: sd.InputStream | sd.OutputStream) -> None:
@@ -168,7 +177,7 @@ def _rescan_devices() -> None:
     # PortAudio enumerates devices once, at initialisation; re-initialising it is the only
     # way to see a device plugged in (or a sound server started) after the app started.
     # Doing so under an open stream would crash PortAudio.
-    if _open_microphones:
+    if _open_streams:
         return
     sd._terminate()
     sd._initialize()

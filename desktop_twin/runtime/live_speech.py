@@ -15,6 +15,7 @@ plays it (runtime.voice_file): the frame is handed the sound before it is heard,
 what the eye sees, the picture's delay behind the sound.
 """
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -181,24 +182,36 @@ class _SpeechLoop:
         self.next_frame = 0
         self.delivered = self.skipped = 0
         self.rate = RateMeter()
+        voice_file = owner.voice_file
+        # A file's last frame: the last whose moment has sound (a microphone has no last frame).
+        self.last_frame = math.ceil(voice_file.seconds * owner.fps) - 1 if voice_file is not None else None
 
     def run(self) -> None:
         while not self.owner._stopping.is_set():
             chunk = self.microphone.drain()
             if not len(chunk.samples):
                 if self.microphone.ended:
+                    self._hear_the_end()
                     return  # a file, played to its end
                 time.sleep(POLL_SECONDS)
                 continue
             self.clock.update(chunk.blocks)
-            sound = self.resample(chunk.samples)
-            if self.owner.on_sound is not None:
-                self.owner.on_sound(sound)
-            rows = self.mel.push(sound)
-            if len(rows):
-                self.offset = self.loudness.offset(rows)
-                self._remember(rows + np.float32(self.offset))
-                self._make_newest_frame()
+            self._hear(self.resample(chunk.samples))
+
+    def _hear(self, sound: np.ndarray) -> None:
+        if self.owner.on_sound is not None:
+            self.owner.on_sound(sound)
+        rows = self.mel.push(sound)
+        if len(rows):
+            self.offset = self.loudness.offset(rows)
+            self._remember(rows + np.float32(self.offset))
+            self._make_newest_frame()
+
+    def _hear_the_end(self) -> None:
+        """A file's last frames: their look-ahead is silence, heard a mel row at a time so that none
+        is skipped."""
+        for _ in range(self.twin.speech.frames_after + self.mel.window // self.mel.hop + 1):
+            self._hear(np.zeros(self.mel.hop, np.float32))
 
     def _remember(self, rows: np.ndarray) -> None:
         self.history = np.concatenate([self.history, rows])
@@ -210,6 +223,8 @@ class _SpeechLoop:
         after = self.twin.speech.frames_after
         newest_centre = self.mel.rows - 1 - after
         newest = int(np.floor(newest_centre / MEL_RATE * self.owner.fps + 1e-9))
+        if self.last_frame is not None:
+            newest = min(newest, self.last_frame)
         if newest < self.next_frame:
             return
         self.skipped += newest - self.next_frame

@@ -48,7 +48,7 @@ def speech_samples(path: Path) -> np.ndarray:
     if samples is None or len(samples) == 0:
         raise UserError(f"{path.name} has no sound to speak.")
     if len(samples) / 16_000 > MAX_SECONDS:
-        raise UserError(f"{path.name} is longer than an hour; render it in parts.")
+        raise UserError(f"{path.name} is longer than an hour: cut it into parts.")
     return samples
 
 

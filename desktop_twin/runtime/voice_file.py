@@ -17,11 +17,12 @@ import sounddevice as sd
 
 from desktop_twin.capture.audio import SAMPLE_RATE
 from desktop_twin.capture.errors import DeviceLostError, NoDeviceError
-from desktop_twin.capture.microphones import RING_SECONDS, close_stream
+from desktop_twin.capture.microphones import RING_SECONDS, close_stream, hold_portaudio, release_portaudio
 from desktop_twin.capture.ring_buffer import AudioChunk, AudioRingBuffer
 from desktop_twin.runtime.render_speech import speech_samples
 
 LEAD_SECONDS = 0.1  # about the mouth model's look-ahead and a frame's making, on a 2-core CPU
+STALL_SECONDS = 5.0  # a speaker this long without asking for sound has stopped (waking one can take 2)
 
 
 class VoiceFile:
@@ -38,6 +39,7 @@ class VoiceFile:
         self.position = 0  # samples handed to the speaker so far
         self.fed = 0  # samples handed to the twin so far: LEAD_SECONDS ahead of the speaker
         self._last_heard = 0.0  # time.monotonic() when the last of them is heard
+        self._last_call = 0.0  # time.monotonic() of the speaker's latest callback
         self._stream: sd.OutputStream | None = None
 
     @property
@@ -56,6 +58,8 @@ class VoiceFile:
         except sd.PortAudioError as error:
             self._stream = None
             raise NoDeviceError(f"The sound cannot be played: no speaker could be opened ({error}).") from None
+        self._last_call = time.monotonic()
+        hold_portaudio(self)
 
     def _on_output(self, outdata, frames, times, status) -> None:
         # PortAudio's thread: copy only. This block is heard (outputBufferDacTime - currentTime) from
@@ -64,6 +68,7 @@ class VoiceFile:
         outdata[:len(block)] = block
         outdata[len(block):] = 0
         now, ahead = time.monotonic(), times.outputBufferDacTime - times.currentTime
+        self._last_call = now
         feed_to = min(self.position + frames + round(LEAD_SECONDS * self.sample_rate), len(self.samples))
         if feed_to > self.fed:
             heard_in = ahead + (self.fed - self.position) / self.sample_rate
@@ -75,13 +80,16 @@ class VoiceFile:
 
     def drain(self) -> AudioChunk:
         """The sound handed to the twin since the last call; raises DeviceLostError when the
-        speaker stopped before the file's end."""
+        speaker stopped (or stalled) before the file's end."""
         chunk = self.ring.drain()
-        if not len(chunk.samples) and not self.ended and self._stream is not None and not self._stream.active:
-            raise DeviceLostError("The speaker stopped playing the sound (unplugged?).")
+        stream = self._stream
+        if not len(chunk.samples) and not self.ended and stream is not None and (
+                not stream.active or time.monotonic() - self._last_call > STALL_SECONDS):
+            raise DeviceLostError("The speaker stopped playing the sound (unplugged, or the sound system stalled).")
         return chunk
 
     def stop(self) -> None:
         if self._stream is not None:
             close_stream(self._stream)
             self._stream = None
+            release_portaudio(self)

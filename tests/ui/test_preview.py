@@ -68,6 +68,7 @@ def test_the_twin_speaks_what_the_microphone_hears(qtbot, window, preview_page, 
 def test_the_twin_speaks_a_sound_file_aloud_to_its_end(qtbot, window, preview_page, pulse_rig):
     page = preview_page
     page.mode.setCurrentIndex(page.mode.findData("sound"))
+    qtbot.waitUntil(lambda: window.context.devices.probed and not window.context.devices.probing, timeout=20_000)
     assert not page.start_button.isEnabled() and page.status.text().startswith("Choose a sound for")
     assert not page.form.isRowVisible(page.microphone) and page.form.isRowVisible(page.sound_row)
     page.set_sound_file(shared_file(VOICE))  # played on the default speaker: the test server's
@@ -106,6 +107,7 @@ def test_waiting_for_the_twin_file_can_be_stopped_and_belongs_to_its_twin(qtbot,
     page.source.use_file(shared_file(DRIVER))
     page.start()  # the twin's file is not made yet: the page waits for it
     assert page.stop_button.isEnabled() and not page.start_button.isEnabled()
+    assert not page.mode.isEnabled() and not page.source.isEnabled()  # what Start chose stays chosen
     page.stop()
     assert page.status.text() == "Stopped." and page.start_button.isEnabled() and not page.stop_button.isEnabled()
     page.start()

@@ -5,7 +5,7 @@ the execution provider; recalibrate; snapshot to PNG."""
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget)
 
@@ -19,6 +19,7 @@ from desktop_twin.ui.widgets.image_view import ImageView
 from desktop_twin.ui.twins import has_a_model
 from desktop_twin.ui.workers import ThreadWorker
 
+SOUND_LABEL_WIDTH = 220  # px: a long file name is shortened in the middle, not widening the page
 PROVIDER_NAMES = {"CUDAExecutionProvider": "GPU (CUDA)", "CPUExecutionProvider": "CPU"}
 MODES = (("face", "A camera or a video: the twin copies the face"), ("speech", "A microphone: the twin speaks"),
          ("sound", "An audio file: the twin speaks it aloud"))
@@ -173,15 +174,17 @@ class PreviewPage(QWidget):
         running = self.worker is not None
         project = self.context.selection.project
         # A microphone: the default will do, once the devices are read (reading them restarts the sound system).
+        # A sound file plays on a speaker: that too waits for the devices (a rescan would end its stream).
         driver_chosen = {"face": bool(self.source.source()), "speech": not self.context.devices.probing,
-                         "sound": self.sound_file is not None}[self.mode.currentData()]
+                         "sound": self.sound_file is not None and not self.context.devices.probing,
+                         }[self.mode.currentData()]
         self.start_button.setEnabled(project is not None and has_a_model(project) and not running
                                      and self._waiting_for_bundle is None and driver_chosen)
         self.stop_button.setEnabled(running or self._waiting_for_bundle is not None)
         self.recalibrate_button.setEnabled(running and not self.speaking())
         self.snapshot_button.setEnabled(self.last_frame is not None)
         for widget in (self.mode, self.source, self.microphone, self.sound_button):
-            widget.setEnabled(not running)
+            widget.setEnabled(not running and self._waiting_for_bundle is None)  # what Start chose stays
 
     # -- running ----------------------------------------------------------------------------------------
 
@@ -284,7 +287,9 @@ class PreviewPage(QWidget):
     def set_sound_file(self, path: Path) -> None:
         self.sound_file = Path(path)
         self.context.settings.last_folder = str(self.sound_file.parent)
-        self.sound_label.setText(self.sound_file.name)
+        metrics = self.sound_label.fontMetrics()
+        self.sound_label.setText(metrics.elidedText(self.sound_file.name, Qt.TextElideMode.ElideMiddle,
+                                                    SOUND_LABEL_WIDTH))
         self.sound_label.setToolTip(str(self.sound_file))
         self._on_mode()
 
