@@ -6,12 +6,15 @@ import av
 import numpy as np
 import webrtcvad
 
+from desktop_twin.errors import UserError
+
 SAMPLE_RATE = 16_000
 MEL_BINS = 80
 MEL_HOP_SECONDS = 0.010  # 100 feature frames per second
 MEL_WINDOW_SECONDS = 0.025
 VAD_FRAME_SECONDS = 0.030
 VAD_AGGRESSIVENESS = 2  # 0 (keeps most) .. 3 (keeps least)
+MAX_SPEECH_SECONDS = 3600.0  # the longest sound a twin speaks in one go
 
 
 def has_audio_track(path: Path) -> bool:
@@ -39,6 +42,23 @@ def read_audio(path: Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray | None:
     if not chunks:
         return np.zeros(0, np.float32)
     return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def speech_samples(path: Path) -> np.ndarray:
+    """The sound of an audio or video file for a twin to speak, at 16 kHz mono, or a UserError
+    saying why there is none."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path} does not exist or is not a file.")
+    try:
+        samples = read_audio(path)
+    except Exception as error:  # PyAV raises many kinds for files that are not audio
+        raise UserError(f"{path.name} cannot be read as sound ({error}).") from None
+    if samples is None or len(samples) == 0:
+        raise UserError(f"{path.name} has no sound to speak.")
+    if len(samples) / SAMPLE_RATE > MAX_SPEECH_SECONDS:
+        raise UserError(f"{path.name} is longer than an hour: cut it into parts.")
+    return samples
 
 
 def log_mel(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -22,7 +22,6 @@ BLURRED = QualityWarning("blurred", "The picture is blurred: clean the lens, che
 CLIPPING = QualityWarning("clipping", "The sound is distorted (too loud): move back or lower the microphone's gain.")
 TOO_QUIET = QualityWarning("too_quiet", "The sound is very quiet: speak up, come closer or raise the microphone gain.")
 NOISY_ROOM = QualityWarning("noisy_room", "The room is noisy: close windows, turn off fans or move somewhere quieter.")
-
 NO_SPEECH = QualityWarning("no_speech", "No speech heard: read the sentence aloud (is the right microphone chosen?).")
 
 

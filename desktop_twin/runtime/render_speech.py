@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_twin.capture.audio import log_mel, read_audio
+from desktop_twin.capture.audio import log_mel, speech_samples
 from desktop_twin.errors import UserError
 from desktop_twin.runtime.audio_drive import SpeakingTwin, file_offsets
 from desktop_twin.runtime.mp4_writer import mp4_when_complete
@@ -21,7 +21,6 @@ from desktop_twin.runtime.render_video import RenderProgress, check_output
 from desktop_twin.runtime.twin_assets import TwinAssets
 
 DEFAULT_FPS = 25.0
-MAX_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -34,22 +33,6 @@ class SpeechRenderResult:
     seconds: float
     has_audio: bool
     providers: dict[str, str]
-
-
-def speech_samples(path: Path) -> np.ndarray:
-    """The sound of an audio or video file at 16 kHz mono, or a UserError saying why there is none."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path} does not exist or is not a file.")
-    try:
-        samples = read_audio(path)
-    except Exception as error:  # PyAV raises many kinds for files that are not audio
-        raise UserError(f"{path.name} cannot be read as sound ({error}).") from None
-    if samples is None or len(samples) == 0:
-        raise UserError(f"{path.name} has no sound to speak.")
-    if len(samples) / 16_000 > MAX_SECONDS:
-        raise UserError(f"{path.name} is longer than an hour: cut it into parts.")
-    return samples
 
 
 def render_speech(bundle, audio: Path, out: Path, fps: float = DEFAULT_FPS, providers: list[str] | None = None,

@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import sounddevice as sd
 
-from desktop_twin.capture.audio import SAMPLE_RATE
+from desktop_twin.capture.audio import SAMPLE_RATE, speech_samples
 from desktop_twin.capture.errors import DeviceLostError, NoDeviceError
 from desktop_twin.capture.microphones import RING_SECONDS, close_stream, hold_portaudio, release_portaudio
 from desktop_twin.capture.ring_buffer import AudioChunk, AudioRingBuffer
-from desktop_twin.runtime.render_speech import speech_samples
 
 LEAD_SECONDS = 0.1  # about the mouth model's look-ahead and a frame's making, on a 2-core CPU
 STALL_SECONDS = 5.0  # a speaker this long without asking for sound has stopped (waking one can take 2)
@@ -34,7 +33,9 @@ class VoiceFile:
         self.path = Path(path)
         self.speaker = speaker  # a PortAudio output device; None: the default
         samples = speech_samples(self.path)  # a UserError names a file with no sound
-        self.samples = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).reshape(-1, 1)
+        np.clip(samples, -1.0, 1.0, out=samples)
+        samples *= 32767  # in place: an hour's sound is 230 MB of float32
+        self.samples = samples.astype(np.int16).reshape(-1, 1)
         self.ring = AudioRingBuffer(int(RING_SECONDS * SAMPLE_RATE), channels=1)
         self.position = 0  # samples handed to the speaker so far
         self.fed = 0  # samples handed to the twin so far: LEAD_SECONDS ahead of the speaker

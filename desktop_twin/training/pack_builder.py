@@ -57,8 +57,11 @@ def build_pack(folders: list[Path], out: Path, frame_step: int = 3, max_photos: 
 
 def merge_packs(packs: list[Path], out: Path) -> dict:
     """One pack holding every clip of `packs` (built apart: videos and photos, or on several machines)."""
-    loaded = [np.load(pack) for pack in packs]
-    merged = {key: np.concatenate([pack[key] for pack in loaded]) for key in PACK_KEYS}
+    parts = []
+    for pack in packs:
+        with np.load(pack) as arrays:
+            parts.append({key: arrays[key] for key in PACK_KEYS})
+    merged = {key: np.concatenate([part[key] for part in parts]) for key in PACK_KEYS}
     np.savez(out, **merged)
     return {"clips": len(merged["names"]), "frames": int(merged["clip_sizes"].sum()), "bytes": Path(out).stat().st_size}
 
