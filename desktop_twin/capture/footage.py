@@ -81,10 +81,23 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
     source = Path(source)
     info = probe_footage(source)
     with project.writing():
+        _remove_leftovers(project)
         entry = _copy_in(project, source, info)
         project.manifest.footage.append(entry)
         project.save()
     return entry
+
+
+def _remove_leftovers(project: TwinProject) -> None:
+    """Files in the footage folder that the manifest does not name: what an import killed mid-way
+    left (a partial copy, or a whole one it had no time to record). Only a writer, holding the
+    twin's lock, gets here, so none of them is still being written."""
+    if not project.footage_dir.is_dir():
+        return
+    tracked = {entry.file for entry in project.manifest.footage}
+    for path in project.footage_dir.iterdir():
+        if path.is_file() and path.name not in tracked:
+            path.unlink(missing_ok=True)
 
 
 def refuse_if_imported(project: TwinProject, source: Path, sha256: str) -> None:

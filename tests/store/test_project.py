@@ -184,3 +184,26 @@ def test_a_twin_another_process_works_on_cannot_be_renamed_deleted_or_imported_i
         holder.kill()
         holder.wait()
     assert rename_project(project, "Bea").name == "Bea"  # the system let go when the process ended
+
+
+DIE_AFTER_THE_COPY = """
+import os, sys
+from desktop_twin.capture.footage import import_footage
+from desktop_twin.store import TwinProject, open_project
+TwinProject.save = lambda self: os._exit(9)  # killed before the manifest names the copy
+import_footage(open_project("Ann"), sys.argv[1])
+"""
+
+
+def test_an_import_killed_mid_way_leaves_nothing_behind_once_the_twin_is_written_again():
+    from desktop_twin.capture.footage import import_footage
+    from tests.conftest import REPO, shared_file
+
+    project = create_project("Ann")
+    killed = subprocess.run([sys.executable, "-c", DIE_AFTER_THE_COPY, str(shared_file("talking/t06_woman_blue_6s.mp4"))],
+                            cwd=REPO)
+    assert killed.returncode == 9
+    (project.footage_dir / ".t03.mp4.partial").write_bytes(b"half a video")  # killed while copying
+    assert open_project("Ann").manifest.footage == [] and len(list(project.footage_dir.iterdir())) == 2
+    import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))
+    assert sorted(p.name for p in project.footage_dir.iterdir()) == ["t05_man_in_suit_6s.mp4"]
