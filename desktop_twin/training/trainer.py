@@ -6,6 +6,7 @@ core job: progress goes to a callback, cancel is an Event checked between steps.
 """
 
 import functools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -111,16 +112,18 @@ class TrainJob:
         while state["step"] < self.total_steps:
             if cancel is not None and cancel.is_set():
                 return self._finish(model, optimizer, state, "cancelled")
-            if self.minutes is not None and time.monotonic() - started > self.minutes * 60:
-                return self._finish(model, optimizer, state, "time limit")
             losses = self._step(model, optimizer, batches, schedule_step(state["step"], self.total_steps, started, self.minutes))
             state["step"] += 1
             self.average.update(model, state["step"])
-            eta = (time.monotonic() - started) / (state["step"] - start_step) * (self.total_steps - state["step"])
-            event = TrainProgress(state["step"], self.total_steps, losses, eta, device_name(self.device),
-                                  self.batch_size, message=self.notice)
+            elapsed = time.monotonic() - started
+            out_of_time = self.minutes is not None and elapsed > self.minutes * 60
+            eta, last_step = self._outlook(elapsed, state["step"], start_step)
+            event = TrainProgress(state["step"], last_step, losses, eta, device_name(self.device), self.batch_size,
+                                  message=self.notice)
             self.notice = None
-            if state["step"] % self.preset.eval_every == 0 or state["step"] == self.total_steps:
+            # A run's last step is scored too: where a time limit ends it, the schedule has just
+            # decayed and its twin is likely the best of the run.
+            if state["step"] % self.preset.eval_every == 0 or state["step"] == self.total_steps or out_of_time:
                 if self._evaluate(data, held_out, state, event):
                     report(event)
                     return self._finish(model, optimizer, state, "converged")
@@ -128,7 +131,19 @@ class TrainJob:
                 self._save_latest(model, optimizer, state)
                 last_save = time.monotonic()
             report(event)
+            if out_of_time:
+                return self._finish(model, optimizer, state, "time limit")
         return self._finish(model, optimizer, state, "finished")
+
+    def _outlook(self, elapsed: float, step: int, start_step: int) -> tuple[float, int]:
+        """Seconds left and the step the run ends at: its last step at this pace, or the step its
+        time limit falls on if that comes first."""
+        pace = elapsed / (step - start_step)  # seconds a step
+        eta = pace * (self.total_steps - step)
+        time_left = math.inf if self.minutes is None else max(0.0, self.minutes * 60 - elapsed)
+        if eta <= time_left:
+            return eta, self.total_steps
+        return time_left, step + int(time_left / pace)
 
     # -- set-up ---------------------------------------------------------------------------
 

@@ -77,6 +77,17 @@ def test_cancel_stops_between_steps_and_keeps_a_checkpoint(fresh_twin):
     assert load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")["step"] == 2
 
 
+def test_a_time_limit_ends_the_run_on_a_scored_step_kept_if_best(fresh_twin):
+    events = []
+    job = quick_job(fresh_twin, steps=1000, minutes=1e-5, speech=False)  # out of time after one step
+    job.preset = dataclasses.replace(job.preset, eval_every=500)
+    result = job.run(events.append)
+    last = [e for e in events if e.step][-1]
+    assert result.stopped == "time limit" and result.step == last.step == 1
+    assert last.held_out and last.eta_seconds == 0 and last.total_steps == 1  # it ends here, steps left or not
+    assert load_checkpoint(fresh_twin.checkpoints_dir / "best.pt")["best"]["step"] == 1
+
+
 def test_a_new_run_resumes_from_the_last_checkpoint_and_says_so(fresh_twin):
     quick_job(fresh_twin, steps=2).run()
     events = []
