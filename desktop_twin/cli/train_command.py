@@ -3,22 +3,26 @@
 import threading
 from pathlib import Path
 
-from desktop_twin.cli.arguments import fraction, positive
+from desktop_twin.cli.arguments import fraction, not_negative, positive
 from desktop_twin.cli.output import print_json
 from desktop_twin.cli.progress import ProgressBar
 from desktop_twin.cli.stopping import stop_cleanly_on_signals
 from desktop_twin.errors import command
-from desktop_twin.training.presets import PHOTO_SHARE
+from desktop_twin.training.presets import CPU_MINUTES, DEFAULT_PRESET, PHOTO_SHARE
+
+STOPPED = {"time limit": "reached its time limit", "cancelled": "stopped"}  # else as the result says it
 
 
 def add_parsers(subparsers) -> None:
     train = subparsers.add_parser("train", help="fine-tune the twin on its prepared footage")
     train.add_argument("name")
     train.add_argument("--preset", choices=["draft", "standard", "high"],
-                       help="default: the last run's, else standard on a GPU and draft on a CPU")
+                       help=f"default: the last run's, else {DEFAULT_PRESET}")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     train.add_argument("--steps", type=positive(int), help="the most steps to run (default: the preset's)")
-    train.add_argument("--minutes", type=positive(float), help="stop after this many minutes")
+    train.add_argument("--minutes", type=not_negative(float),
+                       help=f"stop after this many minutes (default on a CPU: {CPU_MINUTES}, unless --steps is "
+                            "given; 0: no limit)")
     train.add_argument("--restart", action="store_true",
                        help="ignore the last checkpoint and start again from the base model")
     train.add_argument("--from-scratch", action="store_true",
@@ -59,17 +63,18 @@ def add_parsers(subparsers) -> None:
 def run_train(args) -> int:
     from desktop_twin.store import open_project
     from desktop_twin.training.devices import choose_device, device_name
-    from desktop_twin.training.presets import default_preset
+    from desktop_twin.training.presets import time_limit
     from desktop_twin.training.trainer import TrainJob, resumable_preset
 
     project = open_project(args.name)
     resumes = not (args.restart or args.from_scratch)
-    preset = (args.preset or (resumes and resumable_preset(project))
-              or default_preset(choose_device(args.device).type == "cuda"))
-    job = TrainJob(project, preset, args.device, args.steps, args.minutes, args.from_scratch,
+    preset = args.preset or (resumes and resumable_preset(project)) or DEFAULT_PRESET
+    minutes = time_limit(args.minutes, args.steps, choose_device(args.device).type == "cuda")
+    job = TrainJob(project, preset, args.device, args.steps, minutes, args.from_scratch,
                    speech=not args.no_speech, restart=args.restart)
     with ProgressBar(f"Training ({preset})", unit="step", enabled=not args.json) as bar:
-        bar.milestone(f"Training ({preset}) on {device_name(job.device)}; held-out quality every "
+        limit = f" for at most {job.minutes:g} minutes" if job.minutes else ""
+        bar.milestone(f"Training ({preset}) on {device_name(job.device)}{limit}; held-out quality every "
                       f"{job.preset.eval_every} steps.")
 
         def on_progress(event):
@@ -91,7 +96,7 @@ def run_train(args) -> int:
         print_json(summary)
     else:
         held = result.held_out
-        print(f"Training ({preset}) {result.stopped} at step {result.step}."
+        print(f"Training ({preset}) {STOPPED.get(result.stopped, result.stopped)} at step {result.step}."
               + (f" Best held-out: {held['psnr']:.2f} dB PSNR, SSIM {held['ssim']:.3f} "
                  f"(mouth {held['mouth_psnr']:.2f} dB)." if held else ""))
         if result.stopped == "cancelled":

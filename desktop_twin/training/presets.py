@@ -27,9 +27,20 @@ PRESETS = {
 }
 
 
-def default_preset(on_gpu: bool) -> str:
-    """Standard on a GPU (best in about two minutes); draft on a CPU, where standard takes an hour."""
-    return "standard" if on_gpu else "draft"
+# Standard everywhere: on a GPU it stops by itself in about two minutes; on a CPU, given a time
+# limit (its schedule then follows the clock), it beats a draft run that has stopped by itself in
+# a fraction of the time (tests/benchmarks/RESULTS.md).
+DEFAULT_PRESET = "standard"
+CPU_MINUTES = 10  # a CPU run's time limit when the person sets none
+
+
+def time_limit(minutes: float | None, steps: int | None, on_gpu: bool) -> float | None:
+    """A run's time limit in minutes, or None: the person's (0: none); else, on a CPU, CPU_MINUTES
+    unless a step count bounds the run. On a CPU a standard run takes half an hour to an hour to
+    stop by itself; most of what it gains comes in its first minutes."""
+    if minutes is not None:
+        return minutes or None
+    return None if on_gpu or steps is not None else CPU_MINUTES
 
 
 def get_preset(name: str) -> TrainPreset:

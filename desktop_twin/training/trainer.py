@@ -27,7 +27,7 @@ from desktop_twin.training.data import PreparedData, sketch_at
 from desktop_twin.training.devices import choose_device, device_name, mixed_precision
 from desktop_twin.training.evaluation import held_out_metrics, sample_grid
 from desktop_twin.training.losses import reconstruction_loss
-from desktop_twin.training.presets import TrainPreset, get_preset
+from desktop_twin.training.presets import DEFAULT_PRESET, TrainPreset, get_preset
 from desktop_twin.training.schedule import apply_gradients, learning_rate, schedule_step
 from desktop_twin.training.same_person import is_one_person
 from desktop_twin.training.speech_timing import delay_ms
@@ -64,7 +64,7 @@ class TrainResult:
 
 
 class TrainJob:
-    def __init__(self, project: TwinProject, preset: str = "draft", device: str = "auto",
+    def __init__(self, project: TwinProject, preset: str = DEFAULT_PRESET, device: str = "auto",
                  steps: int | None = None, minutes: float | None = None, from_scratch: bool = False,
                  seed: int = 0, speech: bool = True, restart: bool = False):
         self.project = project

@@ -115,9 +115,9 @@ class AppSettings:
         self._set("train/steps", int(value))
 
     @property
-    def train_minutes(self) -> int:
-        """A run's time limit; 0: none."""
-        return self._int("train/minutes")
+    def train_minutes(self) -> int | None:
+        """A run's time limit as the person set it (0: none); None until they set one."""
+        return self._int("train/minutes") if self.store.contains("train/minutes") else None
 
     @train_minutes.setter
     def train_minutes(self, value: int) -> None:

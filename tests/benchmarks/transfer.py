@@ -6,7 +6,9 @@ Imports and prepares talking/t01 (71 s) into a twin called "transfer", then trai
 draft preset twice (base, scratch) with the trainer's own held-out evaluation (the last
 15 s, 40 frames) every --every steps, and prints both curves as JSON lines. Early
 stopping is off so the curves run to the end. With --budgets N...: a fresh run of each
-step count instead (its learning rate decayed at its end), scored at its end.
+step count instead (its learning rate decayed at its end), scored at its end. With
+--minutes M...: a fresh run from the base for each time limit, with the preset's own
+stopping rule, scored at its end: what `desktop-twin train --minutes M` gives.
 """
 
 import argparse
@@ -73,6 +75,25 @@ def budget_run(project, from_scratch: bool, steps: int, preset: str, learning_ra
     return curve(project, from_scratch, steps, steps, preset, learning_rate)[-1]
 
 
+def timed_run(project, preset: str, minutes: float) -> dict:
+    """A fresh run from the base, its schedule following the clock, stopped by the time limit or
+    by the preset's own stopping rule, scored at its end."""
+    for name in ("latest.pt", "best.pt"):
+        (project.checkpoints_dir / name).unlink(missing_ok=True)
+    job = TrainJob(project, preset, "auto", minutes=minutes, speech=False)
+    last, started = {}, time.monotonic()
+
+    def on_progress(event):
+        if event.held_out:
+            last.update(step=event.step, **{k: round(v, 3) for k, v in event.held_out.items()})
+
+    result = job.run(on_progress)
+    point = {"start": "base", "preset": preset, "minutes": minutes, "stopped": result.stopped,
+             "seconds": round(time.monotonic() - started, 1), **last}
+    print(json.dumps(point), flush=True)
+    return point
+
+
 def baselines(project, size: int) -> None:
     """The mean training frame and the nearest-landmarks training frame, on the trainer's held-out frames."""
     data = PreparedData.load(project.prepared_dir)
@@ -98,10 +119,16 @@ def main() -> None:
     parser.add_argument("--starts", nargs="+", default=["base", "scratch"], choices=["base", "scratch"])
     parser.add_argument("--budgets", type=int, nargs="+", metavar="STEPS",
                         help="instead of one curve, a fresh run for each of these step counts")
+    parser.add_argument("--minutes", type=float, nargs="+",
+                        help="instead of one curve, a fresh run from the base for each of these time limits")
     args = parser.parse_args()
     project = prepared_twin()
     baselines(project, 128 if args.preset == "draft" else 256)
     if args.baselines_only:
+        return
+    if args.minutes:
+        for minutes in args.minutes:
+            timed_run(project, args.preset, minutes)
         return
     for start in args.starts:
         if args.budgets:

@@ -36,9 +36,9 @@ def test_a_signal_stops_training_with_its_checkpoint_saved(capsys, fresh_data_ro
         signaller.cancel()
     assert code == 130
     checkpoint = load_checkpoint(open_project("suit").checkpoints_dir / "latest.pt")
-    assert checkpoint["train"]["preset"] == "draft"  # no --preset on a CPU: draft
+    assert checkpoint["train"]["preset"] == "standard"  # no --preset: standard
     output = capsys.readouterr().out
-    assert "Training (draft) cancelled" in output and "desktop-twin train suit` again" in output
+    assert "Training (standard) stopped at step" in output and "desktop-twin train suit` again" in output
 
 
 def test_a_signal_stops_an_export_between_stages_and_writes_nothing(capsys, fresh_data_root, tmp_path):

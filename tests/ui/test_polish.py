@@ -77,21 +77,24 @@ def test_settings_are_remembered_as_values(qtbot, window, context, settings, pre
 
     window.library.refresh(select="suit")
     window.show_page("train")
-    window.train.preset.setCurrentIndex(window.train.preset.findData("standard"))
+    window.train.preset.setCurrentIndex(window.train.preset.findData("high"))
     window.train.device.setCurrentIndex(window.train.device.findData("cpu"))
+    window.train.minutes.setValue(25)
     window.record.camera.use_file(shared_file(FILE_CAMERA))
     window.resize(window.minimumSizeHint().width(), 580)
     size = window.size()
     window.close()
     store = settings.store
-    assert store.value("train/preset") == "standard" and store.value("train/device") == "cpu"
+    assert store.value("train/preset") == "high" and store.value("train/device") == "cpu"
+    assert int(store.value("train/minutes")) == 25
     assert store.value("devices/camera") == str(shared_file(FILE_CAMERA))
     assert store.value("window/page") == "train" and store.value("window/twin") == "suit"
     assert isinstance(store.value("window/geometry"), QByteArray)
 
     again = MainWindow(AppContext.create(settings), short_script)
     qtbot.addWidget(again)
-    assert again.train.preset.currentData() == "standard" and again.train.device.currentData() == "cpu"
+    assert again.train.preset.currentData() == "high" and again.train.device.currentData() == "cpu"
+    assert again.train.minutes.value() == 25
     assert again.record.camera.source() == str(shared_file(FILE_CAMERA))
     assert again.current_page() == "train" and again.context.selection.name == "suit"
     assert again.height() == size.height()  # (the width is clamped to the 800 px offscreen screen)

@@ -101,21 +101,22 @@ def test_a_twin_without_prepared_footage_cannot_train_until_it_is_prepared(qtbot
     assert not page.prepare_button.isVisibleTo(page) and "ready to train" in page.status.text()
 
 
-def test_a_preset_never_chosen_follows_the_device_found_and_a_chosen_one_stays(qtbot, window, context):
+def test_a_time_limit_never_chosen_follows_the_device_found_and_a_chosen_one_stays(qtbot, window, context):
+    from desktop_twin.training.presets import CPU_MINUTES
+
     page = window.train
     on_a_gpu = [("auto", "Automatic (GPU: H200)"), ("cuda", "GPU: H200"), ("cpu", "CPU")]
     page._on_devices([("auto", "Automatic (CPU)"), ("cpu", "CPU")])  # the probe's answer; a GPU is the edge
-    assert page.preset.currentData() == "draft"
-    page._on_devices(on_a_gpu)
-    assert page.preset.currentData() == "standard" and context.settings.preset == ""
+    assert page.preset.currentData() == "standard" and page.minutes.value() == CPU_MINUTES
+    page._on_devices(on_a_gpu)  # a standard run stops by itself in minutes there
+    assert page.minutes.text() == "no limit" and context.settings.train_minutes is None
     page.device.setCurrentIndex(page.device.findData("cpu"))  # training on the CPU of a GPU machine
-    assert page.preset.currentData() == "draft"
-    page.device.setCurrentIndex(page.device.findData("cuda"))
-    assert page.preset.currentData() == "standard"
-    page.preset.setCurrentIndex(page.preset.findData("high"))  # the person's choice is remembered
-    assert context.settings.preset == "high"
+    assert page.minutes.value() == CPU_MINUTES
+    page.minutes.setValue(0)  # the person's choice, "no limit" too, is remembered
+    page.preset.setCurrentIndex(page.preset.findData("high"))
+    assert context.settings.train_minutes == 0 and context.settings.preset == "high"
     page._on_devices([("auto", "Automatic (CPU)"), ("cpu", "CPU")])
-    assert page.preset.currentData() == "high"
+    assert page.minutes.text() == "no limit" and page.preset.currentData() == "high"
 
 
 def test_start_over_trains_again_from_the_base_not_from_the_checkpoint(qtbot, window, trained_twin):

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QSpinBox,
     QVBoxLayout, QWidget)
 
-from desktop_twin.training.presets import default_preset
+from desktop_twin.training.presets import DEFAULT_PRESET, time_limit
 from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.images import rgb_image
 from desktop_twin.ui.library.imports import TwinImporter
@@ -17,7 +17,7 @@ from desktop_twin.ui.widgets import controls
 from desktop_twin.ui.widgets.image_view import ImageView
 from desktop_twin.ui.workers import ProcessWorker
 
-PRESETS = (("draft", "Draft — quick, fine on a CPU"), ("standard", "Standard — for a GPU"),
+PRESETS = (("draft", "Draft — 128 px, for a slow CPU"), ("standard", "Standard — 256 px, the default"),
            ("high", "High — a GPU and patience"))
 DEVICES = (("auto", "Automatic"), ("cpu", "CPU"))  # until the real list (with the GPU's name) arrives
 FOOTAGE_ACTIVITIES = ("importing", "preparing", "recording")
@@ -51,12 +51,12 @@ class TrainPage(QWidget):
 
     def _build(self) -> None:
         settings = self.context.settings
-        self.preset = _combo("Training preset", PRESETS, settings.preset or default_preset(on_gpu=False))
+        self.preset = _combo("Training preset", PRESETS, settings.preset or DEFAULT_PRESET)
         self.device = _combo("Training device", DEVICES, settings.train_device)
         self.preset.currentIndexChanged.connect(lambda _i: setattr(settings, "preset", self.preset.currentData()))
         self.preset.currentIndexChanged.connect(lambda _i: self._update_controls())
         self.device.currentIndexChanged.connect(lambda _i: setattr(settings, "train_device", self.device.currentData()))
-        self.device.currentIndexChanged.connect(lambda _i: self._suggest_preset())
+        self.device.currentIndexChanged.connect(lambda _i: self._suggest_choices())
         self.steps = QSpinBox()
         self.steps.setRange(0, 1_000_000)
         self.steps.setSpecialValueText("as the preset says")
@@ -68,7 +68,7 @@ class TrainPage(QWidget):
         self.minutes.setSpecialValueText("no limit")
         self.minutes.setSuffix(" min")
         self.minutes.setAccessibleName("Time limit in minutes")
-        self.minutes.setValue(settings.train_minutes)
+        self.minutes.setValue(time_limit(settings.train_minutes, None, on_gpu=False) or 0)
         self.minutes.valueChanged.connect(lambda value: setattr(settings, "train_minutes", value))
         self.speech = QCheckBox("Then learn to speak from the footage's sound")
         self.speech.setAccessibleName("Learn to speak from the footage's sound after training")
@@ -151,18 +151,22 @@ class TrainPage(QWidget):
             self.device.addItem(label, value)
         self.device.setCurrentIndex(max(self.device.findData(wanted), 0))
         self.device.blockSignals(False)
-        self._suggest_preset()
+        self._suggest_choices()
 
-    def _suggest_preset(self) -> None:
-        """Until the person chooses a preset, show the last run's (so it resumes), else the one that suits
-        the device training will use."""
-        if self.context.settings.preset:
-            return
-        gpu_found = self.device.findData("cuda") >= 0
-        on_gpu = gpu_found and self.device.currentData() != "cpu"
-        self.preset.blockSignals(True)  # a suggestion, not a choice: nothing is stored
-        self.preset.setCurrentIndex(self.preset.findData(self._checkpoint_preset or default_preset(on_gpu)))
-        self.preset.blockSignals(False)
+    def _suggest_choices(self) -> None:
+        """Until the person chooses them, show the last run's preset (so it resumes), else the default,
+        and the time limit that suits the device training will use. A suggestion, not a choice:
+        nothing is stored."""
+        settings = self.context.settings
+        if not settings.preset:
+            self.preset.blockSignals(True)
+            self.preset.setCurrentIndex(self.preset.findData(self._checkpoint_preset or DEFAULT_PRESET))
+            self.preset.blockSignals(False)
+        if settings.train_minutes is None:
+            on_gpu = self.device.findData("cuda") >= 0 and self.device.currentData() != "cpu"
+            self.minutes.blockSignals(True)
+            self.minutes.setValue(time_limit(None, None, on_gpu) or 0)
+            self.minutes.blockSignals(False)
 
     # -- state ------------------------------------------------------------------------------------------
 
@@ -259,7 +263,7 @@ class TrainPage(QWidget):
         if name != self.context.selection.name or not summary or self.state not in ("idle", "paused"):
             return  # another twin, or a run began while the checkpoint was read: its curves are the run's
         self._checkpoint_preset = summary["preset"] or None
-        self._suggest_preset()
+        self._suggest_choices()
         self._update_controls()
         if self.quality_plot.series:
             return
