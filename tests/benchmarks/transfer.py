@@ -2,7 +2,8 @@
 
     DESKTOP_TWIN_HOME=/tmp/transfer python tests/benchmarks/transfer.py [--steps 1200] [--every 150]
 
-Imports and prepares talking/t01 (71 s) into a twin called "transfer", then trains the
+Imports and prepares talking/t01 (71 s; or --clip, another person) into a twin called
+"transfer" (or the clip's name), then trains the
 draft preset twice (base, scratch) with the trainer's own held-out evaluation (the last
 15 s, 40 frames) every --every steps, and prints both curves as JSON lines. Early
 stopping is off so the curves run to the end. With --budgets N...: a fresh run of each
@@ -33,12 +34,17 @@ from desktop_twin.training.trainer import TrainJob
 DATA = Path(os.environ.get("DESKTOP_TWIN_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 
 
-def prepared_twin():
-    if "transfer" not in [p.name for p in list_projects()]:
-        project = create_project("transfer")
-        import_footage(project, DATA / "talking" / "t01_news_correspondent_71s.mp4")
+T01 = "talking/t01_news_correspondent_71s.mp4"
+
+
+def prepared_twin(clip: str = T01):
+    """The twin of `clip` (under ../shared/data), imported and prepared on first use: "transfer" for t01."""
+    name = "transfer" if clip == T01 else Path(clip).stem
+    if name not in [p.name for p in list_projects()]:
+        project = create_project(name)
+        import_footage(project, DATA / clip)
         prepare_project(project)
-    return open_project("transfer")
+    return open_project(name)
 
 
 def fresh_job(project, preset: str, device: str, steps: int, every: int, from_scratch: bool = False,
@@ -114,6 +120,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--every", type=int, default=150)
     parser.add_argument("--preset", default="draft")
+    parser.add_argument("--clip", default=T01, help="another person's footage, under ../shared/data")
     parser.add_argument("--baselines-only", action="store_true")
     parser.add_argument("--learning-rate", type=float, help="instead of the preset's peak learning rate")
     parser.add_argument("--starts", nargs="+", default=["base", "scratch"], choices=["base", "scratch"])
@@ -122,7 +129,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+",
                         help="instead of one curve, a fresh run from the base for each of these time limits")
     args = parser.parse_args()
-    project = prepared_twin()
+    project = prepared_twin(args.clip)
     baselines(project, 128 if args.preset == "draft" else 256)
     if args.baselines_only:
         return
