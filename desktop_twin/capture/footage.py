@@ -14,6 +14,7 @@ from desktop_twin.errors import UserError
 from desktop_twin.store import FootageEntry, TwinProject
 from desktop_twin.store.manifest import utc_now
 
+PARTIAL_SUFFIX = ".partial"  # a copy being made: ".NAME.partial" until it is whole
 STILL_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -89,15 +90,16 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
 
 
 def _remove_leftovers(project: TwinProject) -> None:
-    """Files in the footage folder that the manifest does not name: what an import killed mid-way
-    left (a partial copy, or a whole one it had no time to record). Only a writer, holding the
-    twin's lock, gets here, so none of them is still being written."""
+    """The partial copies imports killed mid-way left. Only a writer, holding the twin's lock, gets
+    here, so none is still being written; where the system holds a file open (a lock-less import
+    on Windows, say) it stays. Files without the mark are left alone, whatever the manifest says."""
     if not project.footage_dir.is_dir():
         return
-    tracked = {entry.file for entry in project.manifest.footage}
-    for path in project.footage_dir.iterdir():
-        if path.is_file() and path.name not in tracked:
-            path.unlink(missing_ok=True)
+    for path in project.footage_dir.glob(f".*{PARTIAL_SUFFIX}"):
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def refuse_if_imported(project: TwinProject, source: Path, sha256: str) -> None:
@@ -119,7 +121,7 @@ def import_take(project: TwinProject, video: Path) -> FootageEntry:
 def _copy_in(project: TwinProject, source: Path, info: VideoInfo) -> FootageEntry:
     project.footage_dir.mkdir(parents=True, exist_ok=True)
     target = _unique_path(project.footage_dir, source.name)
-    partial = target.with_name(f".{target.name}.partial")
+    partial = target.with_name(f".{target.name}{PARTIAL_SUFFIX}")
     try:
         sha256 = _copy_with_hash(source, partial)
         refuse_if_imported(project, source, sha256)

@@ -186,12 +186,17 @@ def test_a_twin_another_process_works_on_cannot_be_renamed_deleted_or_imported_i
     assert rename_project(project, "Bea").name == "Bea"  # the system let go when the process ended
 
 
-DIE_AFTER_THE_COPY = """
+DIE_MID_COPY = """
 import os, sys
-from desktop_twin.capture.footage import import_footage
-from desktop_twin.store import TwinProject, open_project
-TwinProject.save = lambda self: os._exit(9)  # killed before the manifest names the copy
-import_footage(open_project("Ann"), sys.argv[1])
+from desktop_twin.capture import footage
+from desktop_twin.store import open_project
+
+def copy_half_then_die(source, target):
+    target.write_bytes(source.read_bytes()[:100_000])
+    os._exit(9)  # killed while copying
+
+footage._copy_with_hash = copy_half_then_die
+footage.import_footage(open_project("Ann"), sys.argv[1])
 """
 
 
@@ -200,10 +205,10 @@ def test_an_import_killed_mid_way_leaves_nothing_behind_once_the_twin_is_written
     from tests.conftest import REPO, shared_file
 
     project = create_project("Ann")
-    killed = subprocess.run([sys.executable, "-c", DIE_AFTER_THE_COPY, str(shared_file("talking/t06_woman_blue_6s.mp4"))],
+    killed = subprocess.run([sys.executable, "-c", DIE_MID_COPY, str(shared_file("talking/t06_woman_blue_6s.mp4"))],
                             cwd=REPO)
     assert killed.returncode == 9
-    (project.footage_dir / ".t03.mp4.partial").write_bytes(b"half a video")  # killed while copying
-    assert open_project("Ann").manifest.footage == [] and len(list(project.footage_dir.iterdir())) == 2
+    assert [p.name for p in project.footage_dir.iterdir()] == [".t06_woman_blue_6s.mp4.partial"]
+    (project.footage_dir / "notes.txt").write_text("the person's own")  # no mark: not the app's to remove
     import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))
-    assert sorted(p.name for p in project.footage_dir.iterdir()) == ["t05_man_in_suit_6s.mp4"]
+    assert sorted(p.name for p in project.footage_dir.iterdir()) == ["notes.txt", "t05_man_in_suit_6s.mp4"]
