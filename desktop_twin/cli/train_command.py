@@ -74,7 +74,8 @@ def run_train(args) -> int:
                    speech=not args.no_speech, restart=args.restart)
     with ProgressBar(f"Training ({preset})", unit="step", enabled=not args.json) as bar:
         limit = f" for at most {job.minutes:g} minutes" if job.minutes else ""
-        bar.milestone(f"Training ({preset}) on {device_name(job.device)}{limit}; held-out quality every "
+        if not args.json:  # on a terminal too: the time limit is worth knowing before the run
+            bar.write(f"Training ({preset}) on {device_name(job.device)}{limit}; held-out quality every "
                       f"{job.preset.eval_every} steps.")
 
         def on_progress(event):
@@ -99,7 +100,7 @@ def run_train(args) -> int:
         print(f"Training ({preset}) {STOPPED.get(result.stopped, result.stopped)} at step {result.step}."
               + (f" Best held-out: {held['psnr']:.2f} dB PSNR, SSIM {held['ssim']:.3f} "
                  f"(mouth {held['mouth_psnr']:.2f} dB)." if held else ""))
-        if result.stopped == "cancelled":
+        if result.stopped in ("cancelled", "time limit"):
             print(f"Its checkpoint is saved: run `{command('train', project.name)}` again to go on.")
     return 130 if result.stopped == "cancelled" else 0
 

@@ -38,6 +38,9 @@ from desktop_twin.training.renderer import BakedRenderer, TwinRenderer
 BASE_MODEL = "base_renderer.pt"
 CHECKPOINT_SECONDS = 60.0
 MIN_IMPROVEMENT_DB = 0.05
+# One early evaluation before the preset's interval: the person sees the twin (and a twin is kept)
+# within a minute even on a CPU, where 500 standard steps take three.
+FIRST_LOOK_STEP = 100
 SPEECH_REPORT_STEPS = 100  # a progress message every this many steps of learning to speak
 
 
@@ -72,6 +75,7 @@ class TrainJob:
         self.device = choose_device(device)
         self.mixed_precision = mixed_precision(self.device)
         self.total_steps = steps or self.preset.steps
+        self.last_step = self.total_steps  # where the run is expected to end: earlier at a time limit
         self.minutes = minutes
         self.from_scratch = from_scratch  # random weights instead of the base (for measuring transfer)
         self.restart = restart or from_scratch  # the last checkpoint ignored
@@ -109,21 +113,24 @@ class TrainJob:
     def _loop(self, model, optimizer, state, batches, data, held_out, report, cancel) -> TrainResult:
         started, start_step = time.monotonic(), state["step"]
         last_save = started
+        clock_started = started - self._clock_used(state, report)  # where the time limit began
         while state["step"] < self.total_steps:
             if cancel is not None and cancel.is_set():
                 return self._finish(model, optimizer, state, "cancelled")
-            losses = self._step(model, optimizer, batches, schedule_step(state["step"], self.total_steps, started, self.minutes))
+            schedule = schedule_step(state["step"], self.total_steps, clock_started, self.minutes)
+            losses = self._step(model, optimizer, batches, schedule)
             state["step"] += 1
             self.average.update(model, state["step"])
-            elapsed = time.monotonic() - started
-            out_of_time = self.minutes is not None and elapsed > self.minutes * 60
-            eta, last_step = self._outlook(elapsed, state["step"], start_step)
-            event = TrainProgress(state["step"], last_step, losses, eta, device_name(self.device), self.batch_size,
-                                  message=self.notice)
+            state["clock_seconds"], state["clock_minutes"] = time.monotonic() - clock_started, self.minutes
+            out_of_time = self.minutes is not None and state["clock_seconds"] > self.minutes * 60
+            eta, self.last_step = self._outlook(time.monotonic() - started, state["clock_seconds"], state["step"],
+                                                start_step)
+            event = TrainProgress(state["step"], self.last_step, losses, eta, device_name(self.device),
+                                  self.batch_size, message=self.notice)
             self.notice = None
             # A run's last step is scored too: where a time limit ends it, the schedule has just
             # decayed and its twin is likely the best of the run.
-            if state["step"] % self.preset.eval_every == 0 or state["step"] == self.total_steps or out_of_time:
+            if self._evaluates_at(state["step"]) or out_of_time:
                 if self._evaluate(data, held_out, state, event):
                     report(event)
                     return self._finish(model, optimizer, state, "converged")
@@ -135,12 +142,27 @@ class TrainJob:
                 return self._finish(model, optimizer, state, "time limit")
         return self._finish(model, optimizer, state, "finished")
 
-    def _outlook(self, elapsed: float, step: int, start_step: int) -> tuple[float, int]:
-        """Seconds left and the step the run ends at: its last step at this pace, or the step its
-        time limit falls on if that comes first."""
+    def _evaluates_at(self, step: int) -> bool:
+        every = self.preset.eval_every
+        return step % every == 0 or step == self.total_steps or step == FIRST_LOOK_STEP < every
+
+    def _clock_used(self, state, report) -> float:
+        """Seconds of its time limit that a paused or interrupted run already used: it goes on with
+        the rest, its learning rate where the clock left it. A limit used up, or another limit,
+        starts afresh."""
+        used = state.get("clock_seconds", 0.0)
+        if self.minutes is None or state.get("clock_minutes") != self.minutes or used >= self.minutes * 60:
+            return 0.0
+        report_message(report, f"It goes on with {(self.minutes * 60 - used) / 60:.1f} of its {self.minutes:g} "
+                               "minutes left.")
+        return used
+
+    def _outlook(self, elapsed: float, clock: float, step: int, start_step: int) -> tuple[float, int]:
+        """Seconds left and the step the run ends at: its last step at this run's pace, or the step
+        its time limit falls on if that comes first (`clock`: seconds of the limit used)."""
         pace = elapsed / (step - start_step)  # seconds a step
         eta = pace * (self.total_steps - step)
-        time_left = math.inf if self.minutes is None else max(0.0, self.minutes * 60 - elapsed)
+        time_left = math.inf if self.minutes is None else max(0.0, self.minutes * 60 - clock)
         if eta <= time_left:
             return eta, self.total_steps
         return time_left, step + int(time_left / pace)
@@ -270,7 +292,7 @@ class TrainJob:
             **{k: v for k, v in state.items() if k not in ("model", "optimizer", "average", "train")},
             **weights,
             "train": {"preset": self.preset.name, "image_size": self.preset.image_size,
-                      "from_scratch": self.from_scratch, "total_steps": self.total_steps,
+                      "from_scratch": self.from_scratch, "total_steps": self.last_step,
                       "base_sha256": self._base_sha256(), "footage_sha256": self._footage_sha256()},
         })
 

@@ -39,7 +39,8 @@ def test_a_first_run_on_a_cpu_is_standard_with_a_time_limit_unless_told_otherwis
     assert main(["train", "suit", "--device", "cpu", "--no-speech"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Training (standard) on CPU for at most 0.001 minutes; held-out quality every 500 steps."
-    assert lines[-1].startswith("Training (standard) reached its time limit at step ")
+    assert lines[-2].startswith("Training (standard) reached its time limit at step ")
+    assert lines[-1] == "Its checkpoint is saved: run `desktop-twin train suit` again to go on."
     for limits in (["--steps", "1"], ["--minutes", "0", "--steps", "1"]):  # a step count, or "no limit"
         assert main(["train", "suit", "--device", "cpu", "--no-speech", "--restart", *limits]) == 0
         lines = capsys.readouterr().out.splitlines()

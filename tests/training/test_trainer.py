@@ -1,6 +1,7 @@
 """The trainer's behaviour, on tiny real runs over real footage."""
 
 import dataclasses
+import re
 import shutil
 import threading
 
@@ -13,6 +14,7 @@ from desktop_twin.store import create_project, open_project
 from desktop_twin.training.averaging import MAX_DECAY, WeightAverage, decay_at
 from desktop_twin.training.checkpoints import load_checkpoint
 from desktop_twin.training.data import PreparedData
+from desktop_twin.training import trainer
 from desktop_twin.training.trainer import MIN_IMPROVEMENT_DB, TrainJob, record_evaluation, resumable_preset
 from tests.twins import prepared_twin
 
@@ -77,6 +79,16 @@ def test_cancel_stops_between_steps_and_keeps_a_checkpoint(fresh_twin):
     assert load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")["step"] == 2
 
 
+def test_a_first_look_at_the_twin_comes_before_the_presets_first_evaluation(fresh_twin, monkeypatch):
+    monkeypatch.setattr(trainer, "FIRST_LOOK_STEP", 3)  # 100 in a real run: a tiny run stands for it
+    events = []
+    job = quick_job(fresh_twin, steps=5, speech=False)
+    job.preset = dataclasses.replace(job.preset, eval_every=500)
+    job.run(events.append)
+    assert [e.step for e in events if e.held_out] == [3, 5]  # the first look, then the run's last step
+    assert (fresh_twin.checkpoints_dir / "best.pt").is_file()
+
+
 def test_a_time_limit_ends_the_run_on_a_scored_step_kept_if_best(fresh_twin):
     events = []
     job = quick_job(fresh_twin, steps=1000, minutes=1e-5, speech=False)  # out of time after one step
@@ -86,6 +98,32 @@ def test_a_time_limit_ends_the_run_on_a_scored_step_kept_if_best(fresh_twin):
     assert result.stopped == "time limit" and result.step == last.step == 1
     assert last.held_out and last.eta_seconds == 0 and last.total_steps == 1  # it ends here, steps left or not
     assert load_checkpoint(fresh_twin.checkpoints_dir / "best.pt")["best"]["step"] == 1
+    assert load_checkpoint(fresh_twin.checkpoints_dir / "latest.pt")["train"]["total_steps"] == 1  # as shown
+
+
+def test_a_paused_run_goes_on_with_the_rest_of_its_time_limit_and_another_limit_starts_afresh(fresh_twin):
+    latest = fresh_twin.checkpoints_dir / "latest.pt"
+    cancel = threading.Event()
+
+    def pause_at(step, events):
+        def on_progress(event):
+            events.append(event)
+            if event.step == step:
+                cancel.set()
+        return on_progress
+
+    quick_job(fresh_twin, steps=1000, minutes=30, speech=False).run(pause_at(2, []), cancel)
+    used = load_checkpoint(latest)["clock_seconds"]
+    assert 0 < used < 30 * 60
+    cancel.clear()
+    events = []
+    quick_job(fresh_twin, steps=1000, minutes=30, speech=False).run(pause_at(3, events), cancel)
+    assert any(re.fullmatch(r"It goes on with \d+\.\d of its 30 minutes left\.", e.message or "") for e in events)
+    assert load_checkpoint(latest)["clock_seconds"] > used  # the clock went on from where it stood
+    events = []
+    quick_job(fresh_twin, steps=1000, minutes=1e-5, speech=False).run(events.append)  # another limit
+    assert not any("minutes left" in (e.message or "") for e in events)
+    assert load_checkpoint(latest)["clock_minutes"] == 1e-5
 
 
 def test_a_new_run_resumes_from_the_last_checkpoint_and_says_so(fresh_twin):

@@ -112,6 +112,10 @@ def test_a_time_limit_never_chosen_follows_the_device_found_and_a_chosen_one_sta
     assert page.minutes.text() == "no limit" and context.settings.train_minutes is None
     page.device.setCurrentIndex(page.device.findData("cpu"))  # training on the CPU of a GPU machine
     assert page.minutes.value() == CPU_MINUTES
+    page.steps.setValue(500)  # a run of a given length needs no time limit
+    assert page.minutes.text() == "no limit" and context.settings.train_minutes is None
+    page.steps.setValue(0)
+    assert page.minutes.value() == CPU_MINUTES
     page.minutes.setValue(0)  # the person's choice, "no limit" too, is remembered
     page.preset.setCurrentIndex(page.preset.findData("high"))
     assert context.settings.train_minutes == 0 and context.settings.preset == "high"

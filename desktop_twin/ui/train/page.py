@@ -63,12 +63,13 @@ class TrainPage(QWidget):
         self.steps.setAccessibleName("Most training steps")
         self.steps.setValue(settings.train_steps)
         self.steps.valueChanged.connect(lambda value: setattr(settings, "train_steps", value))
+        self.steps.valueChanged.connect(lambda _v: self._suggest_choices())  # a step count needs no time limit
         self.minutes = QSpinBox()
         self.minutes.setRange(0, 24 * 60)
         self.minutes.setSpecialValueText("no limit")
         self.minutes.setSuffix(" min")
         self.minutes.setAccessibleName("Time limit in minutes")
-        self.minutes.setValue(time_limit(settings.train_minutes, None, on_gpu=False) or 0)
+        self.minutes.setValue(time_limit(settings.train_minutes, settings.train_steps or None, on_gpu=False) or 0)
         self.minutes.valueChanged.connect(lambda value: setattr(settings, "train_minutes", value))
         self.speech = QCheckBox("Then learn to speak from the footage's sound")
         self.speech.setAccessibleName("Learn to speak from the footage's sound after training")
@@ -155,8 +156,8 @@ class TrainPage(QWidget):
 
     def _suggest_choices(self) -> None:
         """Until the person chooses them, show the last run's preset (so it resumes), else the default,
-        and the time limit that suits the device training will use. A suggestion, not a choice:
-        nothing is stored."""
+        and the time limit that suits the device training will use and the step count. A suggestion,
+        not a choice: nothing is stored."""
         settings = self.context.settings
         if not settings.preset:
             self.preset.blockSignals(True)
@@ -165,7 +166,7 @@ class TrainPage(QWidget):
         if settings.train_minutes is None:
             on_gpu = self.device.findData("cuda") >= 0 and self.device.currentData() != "cpu"
             self.minutes.blockSignals(True)
-            self.minutes.setValue(time_limit(None, None, on_gpu) or 0)
+            self.minutes.setValue(time_limit(None, self.steps.value() or None, on_gpu) or 0)
             self.minutes.blockSignals(False)
 
     # -- state ------------------------------------------------------------------------------------------
