@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=150)
     parser.add_argument("--preset", default="draft")
     parser.add_argument("--clip", default=T01, help="another person's footage, under ../shared/data")
+    parser.add_argument("--float32", action="store_true",
+                        help="train in float32 on a CPU with native bfloat16, as on most CPUs, which lack it")
     parser.add_argument("--baselines-only", action="store_true")
     parser.add_argument("--learning-rate", type=float, help="instead of the preset's peak learning rate")
     parser.add_argument("--starts", nargs="+", default=["base", "scratch"], choices=["base", "scratch"])
@@ -129,6 +131,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+",
                         help="instead of one curve, a fresh run from the base for each of these time limits")
     args = parser.parse_args()
+    if args.float32:
+        from desktop_twin.training import trainer
+        trainer.mixed_precision = lambda device: device.type == "cuda"
     project = prepared_twin(args.clip)
     baselines(project, 128 if args.preset == "draft" else 256)
     if args.baselines_only:
