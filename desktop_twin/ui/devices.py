@@ -1,5 +1,6 @@
 """The cameras and microphones on this machine, probed on a worker thread (opening a camera to
-measure it takes a while), and the pickers that offer them."""
+measure it takes a while), and the pickers that offer them; the file dialog that picks a video
+or a sound to use."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -7,12 +8,23 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
+from desktop_twin.ui.settings import AppSettings
 from desktop_twin.ui.workers import ThreadWorker, WorkerPool
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v *.mpg *.mpeg);;All files (*)"
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus"}
 AUDIO_FILTER = "Sound (" + " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES)) + ")"
 CHOOSE_FILE = "__choose_file__"
+
+
+def ask_open_file(parent: QWidget, settings: AppSettings, title: str, filters: str) -> Path | None:
+    """A file chosen in a dialog that opens in the folder the last one came from, which it then
+    remembers; None when the person cancels."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, settings.last_folder, filters)
+    if not path:
+        return None
+    settings.last_folder = path
+    return Path(path)
 
 
 def probe_devices(emit, cancel) -> tuple[list, list]:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 from desktop_twin.errors import UserError
 from desktop_twin.store.atomic import atomic_write_with
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import AUDIO_FILTER, AUDIO_SUFFIXES, VIDEO_FILTER
+from desktop_twin.ui.devices import AUDIO_FILTER, AUDIO_SUFFIXES, VIDEO_FILTER, ask_open_file
 from desktop_twin.ui.export.report_card import ReportCard, scores_from_evaluation, scores_from_twin_quality
 from desktop_twin.ui.export.tile import ExportTile
 from desktop_twin.ui.twins import TWIN_SUFFIX, best_checkpoint, has_a_model, is_trained
@@ -268,14 +268,13 @@ class ExportPage(QWidget):
     # -- rendering ---------------------------------------------------------------------------------------
 
     def ask_driving_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose the driving video or sound",
-                                              self.context.settings.last_folder, f"{VIDEO_FILTER};;{AUDIO_FILTER}")
+        path = ask_open_file(self, self.context.settings, "Choose the driving video or sound",
+                             f"{VIDEO_FILTER};;{AUDIO_FILTER}")
         if path:
-            self.set_driving_video(Path(path))
+            self.set_driving_video(path)
 
     def set_driving_video(self, path: Path) -> None:
         self.driving_video = Path(path)
-        self.context.settings.last_folder = str(self.driving_video.parent)
         self.drive_label.setText(f"Driven by {self.driving_video.name}")
         self._update_controls()
 

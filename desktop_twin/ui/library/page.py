@@ -2,12 +2,12 @@
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
 from desktop_twin.errors import UserError
 from desktop_twin.store import TwinProject, create_project, data_root, delete_project, list_projects, rename_project
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import VIDEO_FILTER
+from desktop_twin.ui.devices import VIDEO_FILTER, ask_open_file
 from desktop_twin.ui.library.card import TwinCard
 from desktop_twin.ui.library.imports import TwinImporter
 from desktop_twin.ui.library.name_dialog import NameDialog
@@ -229,10 +229,9 @@ class LibraryPage(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(project.path)))
 
     def ask_import_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Start a twin from a video", self.context.settings.last_folder,
-                                              f"{VIDEO_FILTER};;Twins (*{TWIN_SUFFIX})")
+        path = ask_open_file(self, self.context.settings, "Start a twin from a video",
+                             f"{VIDEO_FILTER};;Twins (*{TWIN_SUFFIX})")
         if path:
-            self.context.settings.last_folder = path
             self.importer.import_file(path)
 
     # -- dragging a card out -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 
 from desktop_twin.errors import UserError
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import AUDIO_FILTER, VIDEO_FILTER, CameraPicker, MicrophonePicker
+from desktop_twin.ui.devices import AUDIO_FILTER, VIDEO_FILTER, CameraPicker, MicrophonePicker, ask_open_file
 from desktop_twin.ui.images import bgr_image
 from desktop_twin.ui.preview.worker import PreviewControl, PreviewFrame, run_preview, run_speech_preview
 from desktop_twin.ui.widgets import controls
@@ -279,14 +279,13 @@ class PreviewPage(QWidget):
     # -- a sound to speak --------------------------------------------------------------------------------
 
     def ask_sound_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a sound for the twin to speak",
-                                              self.context.settings.last_folder, f"{AUDIO_FILTER};;{VIDEO_FILTER}")
+        path = ask_open_file(self, self.context.settings, "Choose a sound for the twin to speak",
+                             f"{AUDIO_FILTER};;{VIDEO_FILTER}")
         if path:
-            self.set_sound_file(Path(path))
+            self.set_sound_file(path)
 
     def set_sound_file(self, path: Path) -> None:
         self.sound_file = Path(path)
-        self.context.settings.last_folder = str(self.sound_file.parent)
         metrics = self.sound_label.fontMetrics()
         self.sound_label.setText(metrics.elidedText(self.sound_file.name, Qt.TextElideMode.ElideMiddle,
                                                     SOUND_LABEL_WIDTH))

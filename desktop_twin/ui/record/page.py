@@ -7,12 +7,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+    QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
     QPushButton, QVBoxLayout, QWidget)
 
 from desktop_twin.capture.prompts import GuidedScript, load_script
 from desktop_twin.ui.context import AppContext
-from desktop_twin.ui.devices import VIDEO_FILTER, CameraPicker, MicrophonePicker
+from desktop_twin.ui.devices import VIDEO_FILTER, CameraPicker, MicrophonePicker, ask_open_file
 from desktop_twin.ui.library.imports import TwinImporter
 from desktop_twin.ui.record.coverage_view import CoverageView
 from desktop_twin.ui.record.worker import RecordOutcome, RecordRequest, RecordView, record
@@ -208,17 +208,15 @@ class RecordPage(QWidget):
         self.length.setCurrentIndex(index)
 
     def ask_add_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a video to the twin's footage",
-                                              self.context.settings.last_folder, VIDEO_FILTER)
+        path = ask_open_file(self, self.context.settings, "Add a video to the twin's footage", VIDEO_FILTER)
         if path:
-            self.add_video(Path(path))
+            self.add_video(path)
 
     def add_video(self, path: Path) -> None:
         """Add a video (of the same person) to the chosen twin's footage; it is prepared again after."""
         name = self.context.selection.name
         if name is None:
             return
-        self.context.settings.last_folder = str(path)
         self.importer.add_video(name, Path(path))
         self.status.setText(f"Adding {Path(path).name} to {name}'s footage, then preparing it…")
 
