@@ -62,15 +62,13 @@ def add_parsers(subparsers) -> None:
 
 def run_train(args) -> int:
     from desktop_twin.store import open_project
-    from desktop_twin.training.devices import choose_device, device_name
-    from desktop_twin.training.presets import time_limit
+    from desktop_twin.training.devices import device_name
     from desktop_twin.training.trainer import TrainJob, resumable_preset
 
     project = open_project(args.name)
     resumes = not (args.restart or args.from_scratch)
     preset = args.preset or (resumes and resumable_preset(project)) or DEFAULT_PRESET
-    minutes = time_limit(args.minutes, args.steps, choose_device(args.device).type == "cuda")
-    job = TrainJob(project, preset, args.device, args.steps, minutes, args.from_scratch,
+    job = TrainJob(project, preset, args.device, args.steps, args.minutes, args.from_scratch,
                    speech=not args.no_speech, restart=args.restart)
     with ProgressBar(f"Training ({preset})", unit="step", enabled=not args.json) as bar:
         limit = f" for at most {job.minutes:g} minutes" if job.minutes else ""

@@ -27,7 +27,7 @@ from desktop_twin.training.data import PreparedData, sketch_at
 from desktop_twin.training.devices import choose_device, device_name, mixed_precision
 from desktop_twin.training.evaluation import held_out_metrics, sample_grid
 from desktop_twin.training.losses import reconstruction_loss
-from desktop_twin.training.presets import DEFAULT_PRESET, TrainPreset, get_preset
+from desktop_twin.training.presets import DEFAULT_PRESET, TrainPreset, get_preset, time_limit
 from desktop_twin.training.schedule import apply_gradients, learning_rate, schedule_step
 from desktop_twin.training.same_person import is_one_person
 from desktop_twin.training.speech_timing import delay_ms
@@ -76,7 +76,11 @@ class TrainJob:
         self.mixed_precision = mixed_precision(self.device)
         self.total_steps = steps or self.preset.steps
         self.last_step = self.total_steps  # where the run is expected to end: earlier at a time limit
-        self.minutes = minutes
+        # The person's time limit (None: not chosen, 0: none) and the one the run keeps to, which
+        # follows the device it trains on, as that can change under it (out of GPU memory).
+        self.chosen_steps, self.chosen_minutes = steps, minutes
+        self.minutes = time_limit(minutes, steps, self.device.type == "cuda")
+        self.clock_started = 0.0  # monotonic seconds at which the time limit began
         self.from_scratch = from_scratch  # random weights instead of the base (for measuring transfer)
         self.restart = restart or from_scratch  # the last checkpoint ignored
         self.seed = seed
@@ -113,15 +117,15 @@ class TrainJob:
     def _loop(self, model, optimizer, state, batches, data, held_out, report, cancel) -> TrainResult:
         started, start_step = time.monotonic(), state["step"]
         last_save = started
-        clock_started = started - self._clock_used(state, report)  # where the time limit began
+        self.clock_started = started - self._clock_used(state, report)
         while state["step"] < self.total_steps:
             if cancel is not None and cancel.is_set():
                 return self._finish(model, optimizer, state, "cancelled")
-            schedule = schedule_step(state["step"], self.total_steps, clock_started, self.minutes)
+            schedule = schedule_step(state["step"], self.total_steps, self.clock_started, self.minutes)
             losses = self._step(model, optimizer, batches, schedule)
             state["step"] += 1
             self.average.update(model, state["step"])
-            state["clock_seconds"], state["clock_minutes"] = time.monotonic() - clock_started, self.minutes
+            state["clock_seconds"], state["clock_minutes"] = time.monotonic() - self.clock_started, self.minutes
             out_of_time = self.minutes is not None and state["clock_seconds"] > self.minutes * 60
             eta, self.last_step = self._outlook(time.monotonic() - started, state["clock_seconds"], state["step"],
                                                 start_step)
@@ -257,6 +261,10 @@ class TrainJob:
         self.batch_size = self.preset.batch_size  # the machine's memory holds the preset's batch
         self.notice = ("The GPU ran out of memory even with one image per step: training goes on on the CPU, "
                        "more slowly. Close other programs using the GPU and run it again to use the GPU.")
+        limit = time_limit(self.chosen_minutes, self.chosen_steps, on_gpu=False)
+        if self.minutes is None and limit is not None:  # the CPU's limit, as if the run had begun there
+            self.minutes, self.clock_started = limit, time.monotonic()
+            self.notice += f" It stops after {limit:g} minutes there unless it finishes sooner."
 
     def _move_to(self, device: torch.device, model, optimizer) -> None:
         self.device, self.mixed_precision = device, mixed_precision(device)

@@ -104,6 +104,8 @@ def prepare(project_path: str, send, cancel) -> str:
 
 def train(project_path: str, preset: str, device: str, steps: int | None, minutes: float | None,
           restart: bool, speech: bool, send, cancel) -> TrainOutcome:
+    """minutes: the person's time limit (0: none), or None when never chosen: the trainer's default
+    for the device it trains on."""
     from desktop_twin.training.trainer import TrainJob
 
     throttle = Throttle(send)

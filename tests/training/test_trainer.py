@@ -260,6 +260,23 @@ def test_out_of_gpu_memory_at_one_image_goes_on_on_the_cpu_and_says_so(fresh_twi
     assert events[[e.message for e in events].index(told[0])].step == 1  # with the step it happened in
 
 
+def test_a_run_that_falls_back_to_the_cpu_gets_the_cpus_time_limit_unless_one_was_chosen(fresh_twin, monkeypatch):
+    from desktop_twin.training.presets import CPU_MINUTES
+
+    for chosen, kept in ((None, CPU_MINUTES), (0, None), (25, 25)):
+        job = quick_job(fresh_twin, steps=None, minutes=chosen, speech=False, restart=True)
+        if chosen is None:
+            job.minutes = None  # as a run on a GPU begins: no limit unless one is chosen
+        job.total_steps = job.last_step = 2
+        job.batch_size = 1
+        run_out_of_gpu_memory_once(monkeypatch, "reconstruction_loss")
+        events = []
+        assert job.run(events.append).stopped == "finished"
+        assert job.device.type == "cpu" and job.minutes == kept
+        told = next(e.message for e in events if e.message and "out of memory" in e.message)
+        assert (f"stops after {CPU_MINUTES} minutes" in told) == (chosen is None)
+
+
 def test_unprepared_twin_is_a_clear_error(tmp_path):
     project = create_project("empty", tmp_path)
     with pytest.raises(UserError, match="prepare"):

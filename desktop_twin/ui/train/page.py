@@ -290,8 +290,12 @@ class TrainPage(QWidget):
             return None
         restart = self.start_over.isChecked() if start_over is None else start_over
         self._checkpoint_preset = self.preset.currentData()  # the checkpoint this run leaves
+        # A limit never chosen is the trainer's to set, from the device it really gets: the box shows
+        # a suggestion, which may come before the device probe has answered.
+        chosen = self.context.settings.train_minutes
+        minutes = None if chosen is None else float(self.minutes.value())
         args = (str(project.path), self.preset.currentData(), self.device.currentData(), self.steps.value() or None,
-                float(self.minutes.value()) or None, restart, self.speech.isChecked())
+                minutes, restart, self.speech.isChecked())
         self.worker = ProcessWorker("train", args, "training", project.name, "training")
         self.worker.progress.connect(self._on_update)
         self.worker.result.connect(self._on_outcome)
@@ -362,6 +366,8 @@ class TrainPage(QWidget):
     def _on_outcome(self, outcome: TrainOutcome) -> None:
         self.outcome = outcome
         name = self.worker.twin if self.worker else ""
+        if self.state == "pausing" and outcome.stopped != "cancelled":
+            self.state = "running"  # the run ended before the pause reached it: nothing is left to resume
         paused = self.state == "pausing"
         text = f"{FINISHED.get(outcome.stopped, outcome.stopped)} at step {outcome.step}."
         if outcome.held_out:
