@@ -36,7 +36,7 @@ def probe_devices(emit, cancel) -> tuple[list, list]:
 
 
 class DeviceCatalog(QObject):
-    changed = Signal()
+    changed = Signal()  # a probe began or ended: what was found, and whether the devices are free to open
 
     def __init__(self, pool: WorkerPool):
         super().__init__()
@@ -53,6 +53,7 @@ class DeviceCatalog(QObject):
         self._worker.result.connect(self._on_result)
         self._worker.finished.connect(self._on_finished)
         self.pool.start(self._worker)
+        self.changed.emit()  # what opens a camera or a microphone waits: the probe opens them all
 
     @property
     def probing(self) -> bool:
@@ -65,10 +66,10 @@ class DeviceCatalog(QObject):
     def _on_result(self, found) -> None:
         self.cameras, self.microphones = found
         self.probed = True
-        self.changed.emit()
 
     def _on_finished(self) -> None:
         self._worker = None
+        self.changed.emit()  # after `probing` turns false, so what waited for the probe can go on
 
 
 class CameraPicker(QComboBox):

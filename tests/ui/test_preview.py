@@ -45,6 +45,19 @@ def test_the_twin_runs_live_beside_the_driver(qtbot, preview_page, heartbeat, tm
     # a wall-clock bound fails on a loaded machine without saying anything about the code.
 
 
+def test_choosing_another_twin_stops_the_preview_and_says_where_the_new_one_stands(qtbot, window, preview_page):
+    from desktop_twin.store import create_project
+
+    page = preview_page
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.frames_shown >= 3, timeout=30_000)
+    create_project("Bob")
+    window.library.refresh(select="Bob")  # as dropping a video makes and chooses a new twin
+    qtbot.waitUntil(lambda: page.worker is None, timeout=15_000)
+    assert page.status.text() == "Bob has no trained model yet: train it on the Train page first."
+    assert not page.start_button.isEnabled() and page.twin_view.image is None
+
+
 def test_the_twin_speaks_what_the_microphone_hears(qtbot, window, preview_page, pulse_rig):
     from desktop_twin.capture.audio import read_audio
     from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer

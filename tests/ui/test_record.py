@@ -20,8 +20,8 @@ TAKE_SECONDS = 3.0
 def record_page(qtbot, window, pulse_rig):
     create_project("Ann")
     window.library.refresh(select="Ann")
-    with qtbot.waitSignal(window.context.devices.changed, timeout=20_000):
-        window.show_page("record")  # showing the page probes the cameras and microphones
+    window.show_page("record")  # showing the page probes the cameras and microphones
+    qtbot.waitUntil(lambda: window.context.devices.probed and not window.context.devices.probing, timeout=20_000)
     page = window.record
     page.microphone.choose(pulse_rig.device)
     page.camera.use_file(shared_file(FILE_CAMERA))
@@ -123,13 +123,15 @@ def test_each_twin_agrees_for_itself(qtbot, window, record_page):
     assert not page.start_button.isEnabled()
 
 
-def test_look_again_finds_the_devices_anew(qtbot, window, record_page, pulse_rig):
+def test_look_again_finds_the_devices_anew_and_no_take_starts_meanwhile(qtbot, window, record_page, pulse_rig):
     page = record_page
-    assert page.look_again.isEnabled()
-    with qtbot.waitSignal(window.context.devices.changed, timeout=20_000):
-        qtbot.mouseClick(page.look_again, Qt.MouseButton.LeftButton)
-        assert not page.look_again.isEnabled()  # one look at a time
-    qtbot.waitUntil(page.look_again.isEnabled, timeout=5_000)
+    page.consent_agree.setChecked(True)
+    assert page.look_again.isEnabled() and page.start_button.isEnabled()
+    qtbot.mouseClick(page.look_again, Qt.MouseButton.LeftButton)
+    # One look at a time, and no take: looking opens every camera and restarts the sound system.
+    assert not page.look_again.isEnabled() and not page.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.context.devices.probing, timeout=20_000)
+    assert page.look_again.isEnabled() and page.start_button.isEnabled()  # the probe's end, nothing touched
     assert page.microphone.findText(pulse_rig.device, Qt.MatchFlag.MatchContains) >= 0
 
 

@@ -219,3 +219,16 @@ def test_a_run_that_fails_says_so_and_leaves_the_page_ready_to_start_again(qtbot
     assert page.status.text().startswith("Training stopped with an error")
     assert page.state == "idle" and page.start_button.isEnabled() and page.start_over.isEnabled()
     assert window.context.settings.interrupted_training == ""  # not offered as a paused run
+
+
+def test_a_run_that_fails_after_a_pause_says_why_on_the_page(qtbot, window, prepared_twin):
+    """After a Pause (or Cancel) no error dialog comes: the page itself says what went wrong."""
+    page = draft_on_the_cpu(window, steps=2)
+    (open_project(TWIN).prepared_dir / "track.npz").unlink()
+    reported = []
+    window.context.errors.reported.connect(reported.append)
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.pause_button, Qt.MouseButton.LeftButton)  # before the run has read its footage
+    qtbot.waitUntil(lambda: page.worker is None, timeout=RUN_MS)
+    assert not reported and page.state == "idle" and page.start_button.isEnabled()
+    assert page.status.text().startswith("Training stopped with an error: This twin's footage is not prepared yet.")

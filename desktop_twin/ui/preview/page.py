@@ -43,6 +43,7 @@ class PreviewPage(QWidget):
         context.bundles.ready.connect(self._on_bundle_ready)
         context.bundles.failed.connect(self._on_bundle_failed)
         context.pool.changed.connect(self._update_controls)
+        context.devices.changed.connect(self._update_controls)  # Start waits for a probe of the devices
         self._on_twin_changed()
 
     def _build(self) -> None:
@@ -269,11 +270,13 @@ class PreviewPage(QWidget):
         self.control.frame_wanted.set()
 
     def _on_finished(self) -> None:
-        failed = self.worker is not None and self.worker.failed_report is not None
-        if failed and not self.worker.cancel_requested.is_set():
-            self.status.setText("The preview stopped: " + self.worker.failed_report.message)
-        self.worker = None
+        worker, self.worker = self.worker, None
         self.control.frame_wanted.set()
+        if worker is not None and worker.twin != self.context.selection.name:
+            self._on_twin_changed()  # another twin was chosen while this preview stopped: say where it stands
+            return
+        if worker is not None and worker.failed_report is not None:  # a Stop pressed meanwhile included
+            self.status.setText("The preview stopped: " + worker.failed_report.message)
         self._update_controls()
 
     # -- a sound to speak --------------------------------------------------------------------------------

@@ -182,7 +182,8 @@ class RecordPage(QWidget):
         recording = self.worker is not None
         project = self.context.selection.project
         busy = project is not None and self.context.pool.activity(project.name) is not None
-        ready = (project is not None and not busy and bool(self.camera.source())
+        # Not while the devices are probed: the probe opens every camera and restarts the sound system.
+        ready = (project is not None and not busy and bool(self.camera.source()) and not self.context.devices.probing
                  and (not self.consent_needed or self.consent_agree.isChecked()))
         self.start_button.setEnabled(ready and not recording)
         self.stop_button.setEnabled(recording)

@@ -313,7 +313,7 @@ class TrainPage(QWidget):
 
     def pause(self) -> None:
         """Stop at the next step with a checkpoint; Resume goes on from it."""
-        if self.worker is not None and self.state == "running":
+        if self.worker is not None and self.state == "running" and self.outcome is None:  # not ended meanwhile
             self.state = "pausing"
             self.worker.cancel()
             self.status.setText("Pausing: saving a checkpoint…")
@@ -327,7 +327,7 @@ class TrainPage(QWidget):
     def cancel(self) -> None:
         """Stop training; the last checkpoint is kept, so Start later resumes from it."""
         self.context.settings.interrupted_training = ""
-        if self.worker is not None and self.state in ("running", "pausing"):
+        if self.worker is not None and self.state in ("running", "pausing") and self.outcome is None:
             self.state = "cancelling"
             self.worker.cancel()
             self.status.setText("Stopping: saving a checkpoint…")
@@ -381,13 +381,15 @@ class TrainPage(QWidget):
         self.message.emit(text)
 
     def _on_finished(self) -> None:
-        failed = self.worker is not None and not self.worker.succeeded
-        self.worker = None
+        worker, self.worker = self.worker, None
+        failed = worker is not None and not worker.succeeded
         self.state = "paused" if self.state == "pausing" and not failed else "idle"
         self.run_ended = True
         if failed:
             self.context.settings.interrupted_training = ""  # it failed; the app did not quit under it
-            self.status.setText("Training stopped with an error; Start goes on from the last checkpoint, "
+            # Said here too: after a Pause or Cancel the error is not shown in a dialog.
+            reason = f": {worker.failed_report.message.rstrip('.')}." if worker.failed_report else "."
+            self.status.setText(f"Training stopped with an error{reason} Start goes on from the last checkpoint, "
                                 "if one was saved.")
         self.context.selection.reload()
         self._update_controls()
