@@ -53,7 +53,8 @@ def speech_samples(path: Path) -> np.ndarray:
     try:
         samples = read_audio(path)
     except Exception as error:  # PyAV raises many kinds for files that are not audio
-        raise UserError(f"{path.name} cannot be read as sound ({error}).") from None
+        reason = getattr(error, "strerror", None) or str(error)  # PyAV's errors carry FFmpeg's words there
+        raise UserError(f"{path.name} cannot be read as sound ({reason}).") from None
     if samples is None or len(samples) == 0:
         raise UserError(f"{path.name} has no sound to speak.")
     if len(samples) / SAMPLE_RATE > MAX_SPEECH_SECONDS:

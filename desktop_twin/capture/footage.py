@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from desktop_twin.capture.audio import has_audio_track
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, write_failure
 from desktop_twin.store import FootageEntry, TwinProject
 from desktop_twin.store.manifest import utc_now
 
@@ -85,7 +85,12 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
         _remove_leftovers(project)
         entry = _copy_in(project, source, info)
         project.manifest.footage.append(entry)
-        project.save()
+        try:
+            project.save()
+        except OSError as error:  # the copy is in, the record of it is not: no footage nothing knows of
+            project.manifest.footage.pop()
+            (project.footage_dir / entry.file).unlink(missing_ok=True)
+            raise UserError(f"Cannot add {source.name} to the twin: {write_failure(error)}") from None
     return entry
 
 

@@ -10,7 +10,7 @@ import os
 import sys
 
 from desktop_twin import __version__
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, write_failure
 
 # subcommand -> module with add_parser(subparsers) and run(args) -> exit code
 COMMANDS = {
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
         return 0
     except OSError as error:  # a full disk, a read-only folder: the system's words, without a traceback
-        where = f" {error.filename}" if error.filename else ""
-        print(f"desktop-twin: cannot go on:{where}: {error.strerror or error}.", file=sys.stderr)
+        where = f" {error.filename}:" if error.filename else ""
+        print(f"desktop-twin: cannot go on:{where} {write_failure(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("desktop-twin: interrupted", file=sys.stderr)

@@ -16,7 +16,7 @@ import numpy as np
 
 from desktop_twin.capture.audio import has_audio_track
 from desktop_twin.capture.combine import AUDIO_BIT_RATE, VIDEO_CODEC_OPTIONS
-from desktop_twin.errors import UserError
+from desktop_twin.errors import UserError, write_failure
 
 # Errors that, while a video is written, come from where it is written: a full disk, a quota, no permission.
 WRITING_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS}
@@ -141,8 +141,7 @@ def mp4_when_complete(out: Path, fps: float, width: int, height: int,
 
 
 def _cannot_write(out: Path, error: OSError) -> UserError:
-    reason = os.strerror(error.errno) if error.errno else str(error)
-    return UserError(f"Cannot write {out}: {reason}. Free some space, or choose another folder.")
+    return UserError(f"Cannot write {out}: {write_failure(error)}")
 
 
 def even(value: int) -> int:

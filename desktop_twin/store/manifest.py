@@ -79,7 +79,16 @@ def load_manifest(path: Path) -> ProjectManifest:
     try:
         return ProjectManifest.model_validate(raw)
     except ValidationError as error:
-        raise UserError(f"The project manifest {path} is damaged:\n{error}") from None
+        raise UserError(f"The project manifest {path} is damaged ({_first_problems(error)}). Put back a copy "
+                        f"of it, or make a new twin and import the videos kept in "
+                        f"{Path(path).parent / 'footage'}.") from None
+
+
+def _first_problems(error: ValidationError, shown: int = 3) -> str:
+    """"footage.0.sha256: Field required; …; and 4 more": where and what, without pydantic's links."""
+    problems = [f"{'.'.join(map(str, e['loc'])) or 'the whole file'}: {e['msg']}" for e in error.errors()]
+    more = f"; and {len(problems) - shown} more" if len(problems) > shown else ""
+    return "; ".join(problems[:shown]) + more
 
 
 def save_manifest(path: Path, manifest: ProjectManifest) -> None:

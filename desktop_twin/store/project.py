@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_twin.errors import UserError, command
+from desktop_twin.errors import UserError, command, write_failure
 from desktop_twin.store.lock import twin_lock
 from desktop_twin.store.manifest import MANIFEST_NAME, ProjectManifest, load_manifest, save_manifest
 from desktop_twin.store.paths import data_root
@@ -119,7 +119,11 @@ def create_project(name: str, root: Path | None = None) -> TwinProject:
     except OSError as error:
         raise UserError(f"Cannot create the twin's folder {folder}: {error.strerror}.") from None
     project = TwinProject(folder, ProjectManifest(name=name))
-    project.save()
+    try:
+        project.save()
+    except OSError as error:  # an empty folder left would keep the name from being used again
+        shutil.rmtree(folder, ignore_errors=True)
+        raise UserError(f"Cannot create the twin {name!r}: {write_failure(error)}") from None
     return project
 
 
@@ -132,7 +136,11 @@ def rename_project(project: TwinProject, new_name: str) -> TwinProject:
     with project.writing():
         project.path.rename(new_folder)
         renamed = TwinProject(new_folder, project.manifest.model_copy(update={"name": new_name}))
-        renamed.save()
+        try:
+            renamed.save()
+        except OSError as error:  # the folder goes back: a folder and a manifest that disagree are no twin
+            new_folder.rename(project.path)
+            raise UserError(f"Cannot rename {project.name!r}: {write_failure(error)}") from None
     return renamed
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from desktop_twin.capture.footage import probe_video
-from desktop_twin.errors import UserError, command
+from desktop_twin.errors import UserError, command, write_failure
 from desktop_twin.face.align import STABLE_POINTS, STABLE_TEMPLATE
 from desktop_twin.face.mesh import FaceMesh, roi_from_landmarks
 from desktop_twin.face.metrics import LIPS_POINTS, fidelity
@@ -72,6 +72,8 @@ def evaluate_twin(project: TwinProject, footage: str | Path, start: float | None
     With samples_dir, PNG strips (real | twin | nearest landmarks) of a few frames are written there."""
     if start is not None and end is not None and end <= start:
         raise UserError(f"--end ({end:g} s) must come after --start ({start:g} s).")
+    if samples_dir is not None:
+        _make_folder(Path(samples_dir))  # before the work: a folder it cannot make is said at once
     checkpoint_path = project.checkpoints_dir / "best.pt"
     model, step = load_twin(checkpoint_path, project.name)
     size = model.config["image_size"]
@@ -287,9 +289,18 @@ class SampleKeeper:
                                                           renderings["nearest_landmarks"][offset]]))
 
 
+def _make_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"Cannot put the sample images in {folder}: it is a file. Choose another folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"Cannot make the folder {folder} for the sample images: {write_failure(error)}") from None
+
+
 def write_samples(folder: Path, samples: list[tuple[float, list[np.ndarray]]]) -> list[Path]:
     """One PNG per frame: real | twin | nearest-landmarks baseline, named by the frame's time."""
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(folder)
     paths = []
     for time_seconds, images in samples:
         path = folder / f"evaluate_{time_seconds:08.2f}s.png"

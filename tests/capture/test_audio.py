@@ -18,6 +18,16 @@ def test_a_silent_clip_has_no_audio_track():
     assert audio.read_audio(path) is None
 
 
+def test_a_file_that_is_not_sound_is_said_so_in_ffmpegs_words_not_its_error_number(tmp_path):
+    from desktop_twin.errors import UserError
+
+    fake = tmp_path / "fake.wav"
+    fake.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    with pytest.raises(UserError) as error:
+        audio.speech_samples(fake)
+    assert str(error.value) == "fake.wav cannot be read as sound (Invalid data found when processing input)."
+
+
 def test_log_mel_has_one_frame_per_10_ms():
     samples = np.random.default_rng(0).normal(0, 0.1, audio.SAMPLE_RATE * 2).astype(np.float32)
     mel = audio.log_mel(samples)

@@ -149,7 +149,15 @@ def test_one_bad_file_in_an_import_imports_nothing_duplicates_included(capsys):
     assert [entry.file for entry in open_project("ann").manifest.footage] == ["t05_man_in_suit_6s.mp4"]
 
 
+def test_sample_images_asked_for_where_a_file_is_are_refused_before_the_work(capsys, tmp_path):
+    in_the_way = tmp_path / "samples"
+    in_the_way.write_text("")
+    assert run(capsys, "new", "ann")[0] == 0  # not even trained: the samples' folder is checked first
+    code, _, err = run(capsys, "evaluate", "ann", "held-out", "--samples", str(in_the_way))
+    assert code == 1 and f"Cannot put the sample images in {in_the_way}: it is a file." in err
+
+
 def test_a_folder_that_refuses_the_output_is_said_plainly(capsys):
     code, _, err = run(capsys, "landmarks", str(shared_file("talking/t07_grid_speaker_a_3s.mpg")),
                        "--out", "/proc/track.npz")
-    assert code == 1 and "cannot go on: /proc/" in err and "Traceback" not in err
+    assert code == 1 and err.startswith("desktop-twin: Cannot write /proc/track.npz: ") and "Traceback" not in err

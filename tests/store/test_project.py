@@ -1,3 +1,4 @@
+import errno
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from desktop_twin.store import (
     rename_project,
     validate_name,
 )
+from desktop_twin.store import project as project_module
 from desktop_twin.store.atomic import NEW_FILE_MODE, atomic_write_bytes
 from desktop_twin.store.manifest import SCHEMA_VERSION, load_manifest
 
@@ -122,9 +124,12 @@ def test_manifest_from_a_newer_version_is_refused_plainly():
 def test_damaged_manifest_is_a_clear_error(content):
     project = create_project("Ann")
     (project.path / "manifest.json").write_text(content)
-    with pytest.raises(UserError):
+    with pytest.raises(UserError) as error:
         open_project("Ann")
     assert list_projects() == []  # the library skips it instead of failing
+    message = str(error.value)
+    assert message.startswith(f"The project manifest {project.path / 'manifest.json'} ")
+    assert "\n" not in message and "pydantic" not in message  # a line a person reads, no validator's links
 
 
 def test_a_crash_while_saving_keeps_the_old_manifest(monkeypatch):
@@ -141,6 +146,49 @@ def test_a_crash_while_saving_keeps_the_old_manifest(monkeypatch):
         project.save()
     assert (project.path / "manifest.json").read_text() == before
     assert [p.name for p in project.path.iterdir()] == ["manifest.json"]  # no temporary left
+
+
+class FullDisk:
+    """Writing a twin's manifest fails as on a full disk, while `full`."""
+
+    def __init__(self, monkeypatch):
+        self.full = True
+        real = project_module.save_manifest
+
+        def save(*args):
+            if self.full:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real(*args)
+
+        monkeypatch.setattr(project_module, "save_manifest", save)
+
+
+def test_a_twin_made_on_a_full_disk_leaves_no_folder_in_the_way_of_its_name(monkeypatch):
+    disk = FullDisk(monkeypatch)
+    with pytest.raises(UserError, match=r"^Cannot create the twin 'Ann': No space left on device\. Free some space"):
+        create_project("Ann")
+    assert list(data_root().iterdir()) == []
+    disk.full = False
+    assert create_project("Ann").name == "Ann"
+
+
+def test_a_rename_on_a_full_disk_leaves_the_twin_as_it_was(monkeypatch):
+    project = create_project("Ann")
+    FullDisk(monkeypatch)
+    with pytest.raises(UserError, match="^Cannot rename 'Ann': No space left on device"):
+        rename_project(project, "Bea")
+    assert [p.name for p in data_root().iterdir()] == ["Ann"] and open_project("Ann").name == "Ann"
+
+
+def test_footage_imported_on_a_full_disk_is_not_left_behind(monkeypatch):
+    from desktop_twin.capture.footage import import_footage
+    from tests.conftest import shared_file
+
+    project = create_project("Ann")
+    FullDisk(monkeypatch)  # room for the video, none left for the manifest
+    with pytest.raises(UserError, match=r"^Cannot add t05_man_in_suit_6s\.mp4 to the twin: No space left"):
+        import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))
+    assert list(project.footage_dir.iterdir()) == [] and open_project("Ann").manifest.footage == []
 
 
 def test_files_written_atomically_get_the_umasks_mode_or_keep_their_own(tmp_path):
