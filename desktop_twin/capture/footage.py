@@ -12,6 +12,7 @@ import numpy as np
 from desktop_twin.capture.audio import has_audio_track
 from desktop_twin.errors import UserError, write_failure
 from desktop_twin.store import FootageEntry, TwinProject
+from desktop_twin.store.atomic import fsync_directory, fsync_file
 from desktop_twin.store.manifest import utc_now
 
 PARTIAL_SUFFIX = ".partial"  # a copy being made: ".NAME.partial" until it is whole
@@ -131,6 +132,7 @@ def _copy_in(project: TwinProject, source: Path, info: VideoInfo) -> FootageEntr
         sha256 = _copy_with_hash(source, partial)
         refuse_if_imported(project, source, sha256)
         partial.rename(target)
+        fsync_directory(target.parent)
     except OSError as error:
         raise UserError(f"Cannot copy {source.name} into the twin: {error.strerror}.") from None
     finally:
@@ -155,6 +157,7 @@ def _copy_with_hash(source: Path, target: Path) -> str:
         while chunk := src.read(1 << 20):
             digest.update(chunk)
             dst.write(chunk)
+        fsync_file(dst)  # on the disk before the manifest names it
     return digest.hexdigest()
 
 

@@ -23,6 +23,7 @@ from desktop_twin.face.align import CANONICAL_SIZE
 from desktop_twin.face.aligned_frames import align_observation
 from desktop_twin.face.tracker import FaceTracker
 from desktop_twin.store import PreparedSummary, TwinProject
+from desktop_twin.store.atomic import sync_tree
 from desktop_twin.store.manifest import utc_now
 
 CHUNK_FRAMES = 256  # crops are written in chunks as they come, never all held in memory
@@ -134,6 +135,7 @@ def _prepare(project: TwinProject, progress, cancel, crop_size: int) -> Prepared
         speech_seconds = sum(f.speech.sum() for f in features) * audio.VAD_FRAME_SECONDS
         summary = _summarise(project, arrays, speech_seconds, [f.has_audio for f in features], crop_size,
                              fps_of=[f.fps for f in footage])
+        sync_tree(building)  # the manifest that will name it as prepared is itself written durably
         _replace_folder(building, project.prepared_dir)
     except OSError as error:
         if error.errno in DISK_FULL_ERRNOS:

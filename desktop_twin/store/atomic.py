@@ -48,10 +48,28 @@ def atomic_write_with(path: Path, write: Callable[[Any], Any]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
-def _fsync_directory(folder: Path) -> None:
+def sync_tree(folder: Path) -> None:
+    """fsync every file below folder, and the folders: what a rename is about to publish (prepared
+    footage, say) is then on the disk, not only in the system's cache, should the power fail."""
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+        elif path.is_dir():
+            fsync_directory(path)
+    fsync_directory(Path(folder))
+
+
+def fsync_file(file) -> None:
+    """An open file's writes onto the disk before it is renamed into place."""
+    file.flush()
+    os.fsync(file.fileno())
+
+
+def fsync_directory(folder: Path) -> None:
     # The rename itself is durable only once the directory entry is on disk.
     try:
         fd = os.open(folder, os.O_RDONLY)

@@ -33,6 +33,13 @@ def save_checkpoint(path: Path, state: dict) -> None:
         raise
 
 
+def remove_leftovers(folder: Path) -> None:
+    """The temporary files of checkpoints whose saving a killed process cut short. Call it holding
+    the twin's lock for writing: no other process is then saving one."""
+    for path in Path(folder).glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+
+
 def load_checkpoint(path: Path, device: str = "cpu", mapped: bool = False) -> dict:
     """mapped: tensors stay in the file, read only when touched (to look at a checkpoint's record)."""
     try:

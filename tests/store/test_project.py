@@ -5,6 +5,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from desktop_twin.store import (
     validate_name,
 )
 from desktop_twin.store import project as project_module
-from desktop_twin.store.atomic import NEW_FILE_MODE, atomic_write_bytes
+from desktop_twin.store.atomic import NEW_FILE_MODE, atomic_write_bytes, sync_tree
 from desktop_twin.store.manifest import SCHEMA_VERSION, load_manifest
 
 
@@ -189,6 +190,39 @@ def test_footage_imported_on_a_full_disk_is_not_left_behind(monkeypatch):
     with pytest.raises(UserError, match=r"^Cannot add t05_man_in_suit_6s\.mp4 to the twin: No space left"):
         import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))
     assert list(project.footage_dir.iterdir()) == [] and open_project("Ann").manifest.footage == []
+
+
+def synced_paths(monkeypatch) -> list[Path]:
+    """The files and folders fsync()ed from now on (the disk's edge), by their path at the time."""
+    synced, real = [], os.fsync
+
+    def fsync(fd):
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+def test_a_tree_about_to_be_published_is_on_the_disk_file_by_file(tmp_path, monkeypatch):
+    (tmp_path / "crops").mkdir()
+    for name in ("crops/00000.npy", "crops/00001.npy", "track.npz"):
+        (tmp_path / name).write_bytes(b"x")
+    synced = synced_paths(monkeypatch)
+    sync_tree(tmp_path)
+    assert set(synced) == {tmp_path, tmp_path / "crops", tmp_path / "track.npz", *(tmp_path / "crops").iterdir()}
+
+
+def test_imported_footage_is_on_the_disk_before_the_manifest_names_it(monkeypatch):
+    from desktop_twin.capture.footage import import_footage
+    from tests.conftest import shared_file
+
+    project = create_project("Ann")
+    synced = synced_paths(monkeypatch)
+    import_footage(project, shared_file("talking/t05_man_in_suit_6s.mp4"))
+    copy = synced.index(project.footage_dir / ".t05_man_in_suit_6s.mp4.partial")
+    named = synced.index(project.footage_dir)  # the rename from the partial name
+    assert copy < named < len(synced) - 1 and synced[-1] == project.path  # the manifest's, last
 
 
 def test_files_written_atomically_get_the_umasks_mode_or_keep_their_own(tmp_path):

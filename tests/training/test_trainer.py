@@ -162,6 +162,15 @@ def test_cancel_while_learning_to_speak_is_a_cancelled_run(fresh_twin):
     assert not any("did not learn to speak" in m for m in messages)  # it was stopped, not unable
 
 
+def test_a_run_clears_the_half_saved_checkpoints_a_killed_run_left_and_nothing_else(fresh_twin):
+    folder = fresh_twin.checkpoints_dir
+    folder.mkdir(exist_ok=True)
+    (folder / ".latest.pt.k2j4x9.tmp").write_bytes(b"half a checkpoint")
+    (folder / "notes.txt").write_text("mine")
+    quick_job(fresh_twin, steps=1, speech=False).run()
+    assert sorted(p.name for p in folder.iterdir()) == ["best.pt", "latest.pt", "notes.txt"]
+
+
 def test_from_scratch_ignores_the_checkpoint(fresh_twin):
     quick_job(fresh_twin, steps=2).run()
     events = []
