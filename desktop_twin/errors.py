@@ -4,8 +4,6 @@ import errno
 import os
 import shlex
 
-DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # what a write fails with on a full disk
-
 
 class UserError(Exception):
     """A failure the user can act on; str() is the message shown."""
@@ -16,11 +14,20 @@ def command(*words: str) -> str:
     return shlex.join(["desktop-twin", *words])
 
 
+# What to do when a write fails, by its cause; other causes (a read failing, say) get the reason alone.
+_WRITE_ADVICE = {
+    errno.ENOSPC: "Free some space and try again.",
+    errno.EDQUOT: "Free some space and try again.",
+    errno.EFBIG: "Free some space, or choose a folder on another disk.",  # a full disk, or one with a size cap
+    errno.EACCES: "Choose a folder you can write to, or check its permissions.",
+    errno.EPERM: "Choose a folder you can write to, or check its permissions.",
+    errno.EROFS: "Choose a folder on a disk that takes files.",
+}
+
+
 def write_failure(error: OSError) -> str:
-    """The system's reason a write failed, and what to do about it: "No space left on device. Free
-    some space and try again." A full disk needs space; anything else (no permission, a read-only
-    disk), another folder."""
+    """The system's reason a write failed and, where its cause tells, what to do about it:
+    'No space left on device. Free some space and try again.'"""
     reason = error.strerror or (os.strerror(error.errno) if error.errno else str(error))
-    advice = "Free some space and try again." if error.errno in DISK_FULL_ERRNOS else \
-        "Choose a folder you can write to, or check its permissions."
-    return f"{reason}. {advice}"
+    advice = _WRITE_ADVICE.get(error.errno)
+    return f"{reason}. {advice}" if advice else f"{reason}."

@@ -1,6 +1,10 @@
 """Capture failures the user can act on: each message says what happened and what to do."""
 
-from desktop_twin.errors import DISK_FULL_ERRNOS, UserError  # noqa: F401  (DISK_FULL_ERRNOS: capture's too)
+import errno
+
+from desktop_twin.errors import UserError
+
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # what a write fails with on a full disk
 
 
 class NoDeviceError(UserError):

@@ -1,5 +1,6 @@
 """Atomic file writes: a crash leaves the old file or the new one, never half of one."""
 
+import errno
 import json
 import os
 import tempfile
@@ -51,13 +52,17 @@ def atomic_write_with(path: Path, write: Callable[[Any], Any]) -> None:
     fsync_directory(path.parent)
 
 
+# File systems that cannot sync a file say so with these; the write itself stands.
+_CANNOT_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EBADF}
+
+
 def sync_tree(folder: Path) -> None:
     """fsync every file below folder, and the folders: what a rename is about to publish (prepared
     footage, say) is then on the disk, not only in the system's cache, should the power fail."""
     for path in sorted(Path(folder).rglob("*")):
         if path.is_file():
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
+            with open(path, "rb" if os.name == "posix" else "r+b") as f:  # Windows syncs only what it may write
+                _fsync(f.fileno())
         elif path.is_dir():
             fsync_directory(path)
     fsync_directory(Path(folder))
@@ -66,7 +71,15 @@ def sync_tree(folder: Path) -> None:
 def fsync_file(file) -> None:
     """An open file's writes onto the disk before it is renamed into place."""
     file.flush()
-    os.fsync(file.fileno())
+    _fsync(file.fileno())
+
+
+def _fsync(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in _CANNOT_SYNC:
+            raise
 
 
 def fsync_directory(folder: Path) -> None:

@@ -139,8 +139,13 @@ def rename_project(project: TwinProject, new_name: str) -> TwinProject:
         try:
             renamed.save()
         except OSError as error:  # the folder goes back: a folder and a manifest that disagree are no twin
-            new_folder.rename(project.path)
-            raise UserError(f"Cannot rename {project.name!r}: {write_failure(error)}") from None
+            reason = write_failure(error)
+            try:
+                new_folder.rename(project.path)
+            except OSError:
+                raise UserError(f"Cannot rename {project.name!r}: {reason} Its folder is now {new_folder}: "
+                                f"rename that folder back to {project.path.name} to open it again.") from None
+            raise UserError(f"Cannot rename {project.name!r}: {reason}") from None
     return renamed
 
 

@@ -37,7 +37,10 @@ def remove_leftovers(folder: Path) -> None:
     """The temporary files of checkpoints whose saving a killed process cut short. Call it holding
     the twin's lock for writing: no other process is then saving one."""
     for path in Path(folder).glob(".*.tmp"):
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # held open where the system keeps such a file (a lock-less run on Windows)
+            pass
 
 
 def load_checkpoint(path: Path, device: str = "cpu", mapped: bool = False) -> dict:

@@ -72,8 +72,8 @@ def evaluate_twin(project: TwinProject, footage: str | Path, start: float | None
     With samples_dir, PNG strips (real | twin | nearest landmarks) of a few frames are written there."""
     if start is not None and end is not None and end <= start:
         raise UserError(f"--end ({end:g} s) must come after --start ({start:g} s).")
-    if samples_dir is not None:
-        _make_folder(Path(samples_dir))  # before the work: a folder it cannot make is said at once
+    if samples_dir is not None and Path(samples_dir).exists() and not Path(samples_dir).is_dir():
+        raise UserError(f"Cannot put the sample images in {samples_dir}: it is a file. Choose another folder.")
     checkpoint_path = project.checkpoints_dir / "best.pt"
     model, step = load_twin(checkpoint_path, project.name)
     size = model.config["image_size"]
@@ -290,8 +290,6 @@ class SampleKeeper:
 
 
 def _make_folder(folder: Path) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"Cannot put the sample images in {folder}: it is a file. Choose another folder.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:

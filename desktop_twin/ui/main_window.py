@@ -148,7 +148,8 @@ class MainWindow(QMainWindow):
     # -- drops onto the window ------------------------------------------------------------------------
 
     def dragEnterEvent(self, event) -> None:
-        if droppable_files(event.mimeData().urls()):
+        # A drag that began here (a card, the export tile) offers the twin's own file: not an import.
+        if event.source() is None and droppable_files(event.mimeData().urls()):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
         else:
@@ -158,7 +159,7 @@ class MainWindow(QMainWindow):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:
-        files = droppable_files(event.mimeData().urls())
+        files = droppable_files(event.mimeData().urls()) if event.source() is None else []
         if not files:
             event.ignore()
             return

@@ -103,6 +103,6 @@ def test_running_out_of_disk_mid_render_is_said_plainly_and_leaves_nothing(twin_
                            str(shared_file(OTHER_PERSON_CLIP)), "--out", str(out), "--provider", "cpu"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
-    assert f"Cannot write {out}: File too large. Free some space and try again." in done.stderr
+    assert f"Cannot write {out}: File too large. Free some space, or choose a folder on another disk." in done.stderr
     assert "Traceback" not in done.stderr
     assert list(out.parent.iterdir()) == []

@@ -102,6 +102,19 @@ def test_dragging_a_twins_card_to_a_folder_leaves_a_twin_file_there(xvfb_display
     assert (ready_twin / "exports" / f"{TWIN}.twin").is_file()  # the twin's own file stays
 
 
+def test_a_card_dropped_back_on_the_app_is_not_imported_as_a_second_twin(xvfb_display, ready_twin, app_env, tmp_path):
+    app = Child(xvfb_display, "tests.ui.x11.app_window", str(tmp_path / "settings.ini"), *map(str, APP_AT), TWIN,
+                env=app_env)
+    try:
+        ready = app.expect("ready", 60)
+        drag(xvfb_display, ready["card"], ready["window"])  # the drag offers the twin's own file
+        assert "IgnoreAction" in app.expect("dragged", 30)["action"]
+    finally:
+        app.process.terminate()
+        app.finish()
+    assert [p.name for p in list_projects()] == [TWIN]
+
+
 def test_dropping_a_video_from_a_file_manager_starts_a_twin(xvfb_display, app_env, fresh_data_root, tmp_path):
     clip = shared_file(FILE_CAMERA)
     app = Child(xvfb_display, "tests.ui.x11.app_window", str(tmp_path / "settings.ini"), *map(str, APP_AT),

@@ -1,5 +1,6 @@
 """The library page on real twins: cards, new, rename, delete, open folder, imports by drop."""
 
+import os
 import threading
 from pathlib import Path
 
@@ -91,6 +92,38 @@ def test_rename_and_delete_wait_while_a_job_holds_the_twin(qtbot, window, prepar
     qtbot.waitUntil(lambda: library.delete_button.isEnabled() and library.rename_button.isEnabled(),
                     timeout=PICTURES_SECONDS)
     assert library.rename_button.toolTip().startswith("Rename the chosen twin")
+
+
+def test_a_cards_progress_goes_with_the_job_that_made_it_though_another_job_goes_on(qtbot, window, prepared_twin):
+    from desktop_twin.ui.process_jobs import Fraction
+    from desktop_twin.ui.workers import describe_fraction
+
+    window.library.refresh()
+    card = window.library.cards[TWIN]
+    release = threading.Event()
+    preview = ThreadWorker(lambda emit, cancel: release.wait(30), "previewing", twin=TWIN, activity="previewing")
+    window.context.pool.start(preview)  # a live preview, which reports no progress, runs on
+    export = ThreadWorker(lambda emit, cancel: emit(Fraction(1.0, "The .twin file is ready.")), "exporting",
+                          twin=TWIN, activity="exporting")
+    window.context.pool.start(export, describe_fraction)
+    qtbot.waitUntil(lambda: export not in window.context.pool.workers, timeout=PICTURES_SECONDS)
+    assert card.progress.isHidden() and card.status_label.text() == "Live in the preview…"
+    release.set()
+    qtbot.waitUntil(lambda: not window.context.pool.workers, timeout=PICTURES_SECONDS)
+
+
+def test_a_twin_trained_again_shows_no_figures_of_its_earlier_model(qtbot, window, ready_twin):
+    from desktop_twin.ui.twins import best_checkpoint
+
+    project = open_project(TWIN)
+    window.library.refresh()
+    wait_for_pictures(qtbot, window.library)
+    assert window.library.cards[TWIN].quality_label.text().startswith("PSNR ")
+    checkpoint = best_checkpoint(project)
+    made = (project.path / "exports" / f"{TWIN}.twin").stat().st_mtime_ns
+    os.utime(checkpoint, ns=(made + 10**9,) * 2)  # trained again after the file was made
+    window.library.refresh()
+    qtbot.waitUntil(lambda: window.library.cards[TWIN].quality_label.text() == "", timeout=PICTURES_SECONDS)
 
 
 def test_open_folder_asks_the_desktop_to_show_the_twins_folder(qtbot, window, prepared_twin, monkeypatch):

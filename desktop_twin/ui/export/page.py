@@ -197,18 +197,19 @@ class ExportPage(QWidget):
         suggested = str(Path(self.context.settings.last_folder) / f"{project.name}{TWIN_SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self, "Save the twin", suggested, f"Twins (*{TWIN_SUFFIX})")
         if path:
-            self.save_as(Path(path))
+            self.save_as(Path(path), project)  # the twin the dialog was for, though another be chosen meanwhile
 
-    def save_as(self, path: Path) -> None:
-        """Write the twin's .twin file to path (made first when needed); saved follows."""
+    def save_as(self, path: Path, project=None) -> None:
+        """Write the .twin file of `project` (the chosen twin by default) to path, made first when
+        needed; saved follows."""
         path = Path(path)
         if path.suffix.lower() != TWIN_SUFFIX:
             path = path.with_name(path.name + TWIN_SUFFIX)
         self.context.settings.last_folder = str(path.parent)
-        self._need_bundle(("save", path))
+        self._need_bundle(("save", path), project)
 
-    def _need_bundle(self, then) -> None:
-        project = self.context.selection.project
+    def _need_bundle(self, then, project=None) -> None:
+        project = project or self.context.selection.project
         try:
             current = self.context.bundles.ensure(project)
         except UserError as error:
@@ -285,16 +286,17 @@ class ExportPage(QWidget):
         suggested = str(Path(self.context.settings.last_folder) / f"{project.name}-{self.driving_video.stem}.mp4")
         path, _ = QFileDialog.getSaveFileName(self, "Save the video", suggested, "MP4 videos (*.mp4)")
         if path:
-            self.render(Path(path))
+            self.render(Path(path), project)  # the twin the dialog was for, though another be chosen meanwhile
 
-    def render(self, out: Path) -> None:
-        """Render an MP4 of the twin driven by the chosen video; rendered follows."""
+    def render(self, out: Path, project=None) -> None:
+        """Render an MP4 of `project` (the chosen twin by default) driven by the chosen video;
+        rendered follows."""
         if self.driving_video is None or self.render_worker is not None or self._render_waiting():
             return
         speak = self.mode.currentData() == "speech"
         self.render_status.setText("Waiting for the .twin file…")
         self._need_bundle(("render", (self.driving_video, Path(out).with_suffix(".mp4"),
-                                      self.side_by_side.isChecked() and not speak, speak)))
+                                      self.side_by_side.isChecked() and not speak, speak)), project)
         self._update_controls()
 
     def cancel_render(self) -> None:

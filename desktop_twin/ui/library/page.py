@@ -19,7 +19,8 @@ from desktop_twin.ui.workers import ThreadWorker
 
 ACTIVITY_TEXT = {"importing": "Importing the video…", "preparing": "Preparing the footage…",
                  "recording": "Recording…", "training": "Training…", "exporting": "Getting the .twin file ready…",
-                 "rendering": "Rendering a video…"}
+                 "rendering": "Rendering a video…", "previewing": "Live in the preview…",
+                 "measuring": "Measuring the twin's quality…"}
 
 
 class LibraryPage(QWidget):
@@ -35,6 +36,7 @@ class LibraryPage(QWidget):
         self.confirmation: QMessageBox | None = None
         self._pictures_generation = 0
         self._activities: set = set()
+        self._progress_of: dict[str, str] = {}  # twin -> the job whose progress its card shows
         self._build()
         context.pool.changed.connect(self._on_activity_changed)
         context.pool.activity_progress.connect(self._on_progress)
@@ -93,7 +95,8 @@ class LibraryPage(QWidget):
         for project in projects:
             activity = self.context.pool.activity(project.name)
             self.cards[project.name].set_status(twin_status(project, activity), ACTIVITY_TEXT.get(activity, ""))
-            if activity is None:
+            if self._progress_of.get(project.name) not in self.context.pool.activities(project.name):
+                self._progress_of.pop(project.name, None)  # its job ended, though another (a preview) goes on
                 self.cards[project.name].set_progress(None)
         self.empty_hint.setVisible(not projects)
         self.empty_hint.setText(f"No twins yet (they are kept in {data_root()}).\nClick New twin, "
@@ -159,6 +162,7 @@ class LibraryPage(QWidget):
 
     def _on_progress(self, name: str, activity: str, fraction) -> None:
         if name in self.cards:
+            self._progress_of[name] = activity
             self.cards[name].set_progress(fraction.done, fraction.text)
 
     # -- actions ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 
 from desktop_twin.store import TwinProject
 from desktop_twin.ui.images import center_square, rgb_image
-from desktop_twin.ui.twins import bundle_path
+from desktop_twin.ui.twins import bundle_is_current, bundle_path
 
 THUMBNAIL_SIDE = 176
 CROP_CHUNK = 256  # frames per file of prepared crops (face.prepare writes them so)
@@ -80,7 +80,10 @@ def _first_frame(project: TwinProject) -> np.ndarray | None:
 
 
 def quality_text(project: TwinProject) -> str:
-    """The twin's measured quality, from its .twin file: held-out PSNR and SSIM."""
+    """The twin's measured quality, from its .twin file: held-out PSNR and SSIM; none when the twin
+    was trained again since the file was made (its figures are an earlier model's)."""
+    if not bundle_is_current(project):
+        return ""
     try:
         data = _member(project, "manifest.json")
         quality = json.loads(data).get("quality", {}) if data else {}

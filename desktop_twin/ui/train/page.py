@@ -388,9 +388,11 @@ class TrainPage(QWidget):
         if failed:
             self.context.settings.interrupted_training = ""  # it failed; the app did not quit under it
             # Said here too: after a Pause or Cancel the error is not shown in a dialog.
-            reason = f": {worker.failed_report.message.rstrip('.')}." if worker.failed_report else "."
-            self.status.setText(f"Training stopped with an error{reason} Start goes on from the last checkpoint, "
-                                "if one was saved.")
+            said = worker.failed_report.message if worker.failed_report else ""
+            if said and not said.endswith((".", "?", "!")):
+                said += "."
+            self.status.setText(f"Training stopped with an error{': ' + said if said else '.'} Start goes on from "
+                                "the last checkpoint, if one was saved.")
         self.context.selection.reload()
         self._update_controls()
 
