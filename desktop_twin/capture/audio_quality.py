@@ -18,6 +18,7 @@ CLIP_LEVEL = 32700  # of 32767: a sample this loud was most likely cut off
 MAX_CLIPPED_FRACTION = 0.0002
 MIN_SPEECH_DBFS = -48.0
 MIN_PEAK_DBFS = -50.0  # with no speech at all: is the microphone on?
+SILENT_PEAK_DBFS = -80.0  # below any room's noise: a microphone muted or off
 MAX_NOISE_FLOOR_DBFS = -38.0
 NOISE_FLOOR_PERCENTILE = 10
 SILENCE_DBFS = -120.0
@@ -89,9 +90,12 @@ def audio_warnings(measures: AudioMeasures, expect_speech: bool = False) -> list
     found = []
     if measures.clipped_fraction > MAX_CLIPPED_FRACTION:
         found.append(w.CLIPPING)
-    if measures.speech_dbfs is not None and measures.speech_dbfs < MIN_SPEECH_DBFS:
-        found.append(w.TOO_QUIET)
-    elif measures.speech_dbfs is None and measures.peak_dbfs < MIN_PEAK_DBFS:
+    if expect_speech:
+        heard = measures.speech_dbfs
+        quiet = heard < MIN_SPEECH_DBFS if heard is not None else measures.peak_dbfs < MIN_PEAK_DBFS
+    else:  # keeping still or silent: a quiet room is right (its noise can pass for faint speech); no signal is not
+        quiet = measures.peak_dbfs < SILENT_PEAK_DBFS
+    if quiet:
         found.append(w.TOO_QUIET)
     if measures.noise_floor_dbfs > MAX_NOISE_FLOOR_DBFS:
         found.append(w.NOISY_ROOM)

@@ -63,8 +63,10 @@ def find_microphone(device: int | str | None = None) -> MicrophoneInfo:
         return next((m for m in microphones if m.is_default), microphones[0])
     if isinstance(device, int) or str(device).isdigit():
         match = [m for m in microphones if m.index == int(device)]
-    else:
-        match = [m for m in microphones if str(device).casefold() in m.name.casefold()]
+    else:  # the name itself first: "default" is also part of "sysdefault", which may come before it
+        wanted = str(device).casefold()
+        match = ([m for m in microphones if m.name.casefold() == wanted]
+                 or [m for m in microphones if wanted in m.name.casefold()])
     if not match:
         names = ", ".join(f"{m.index}: {m.name}" for m in microphones)
         raise NoDeviceError(f"There is no microphone {device!r}. Microphones found: {names}.")
@@ -121,6 +123,14 @@ class Microphone:
         if status.input_overflow:
             self.device_overflows += 1
         self.ring.write(indata, time.monotonic(), times.currentTime - times.inputBufferAdcTime)
+
+    def drain_first(self) -> AudioChunk:
+        """drain() before the first sound: no sound yet is a device slow to start, not one gone, and
+        the silence that would mean one is gone is counted from the first sound."""
+        chunk = self.ring.drain()
+        if len(chunk.samples):
+            self._last_data_time = time.monotonic()
+        return chunk
 
     def drain(self) -> AudioChunk:
         """Audio captured since the last call; raises DeviceLostError when the device has gone."""

@@ -106,7 +106,7 @@ class RecordingJob:
         # Starting the camera only once sound flows keeps the take free of leading silence.
         deadline = time.monotonic() + FIRST_AUDIO_TIMEOUT
         while not audio.samples_written:
-            audio.write(self.microphone.ring.drain())
+            audio.write(self.microphone.drain_first())
             if time.monotonic() > deadline:
                 raise DeviceLostError(
                     f"The microphone {self.microphone.info.name!r} delivers no sound. "

@@ -160,4 +160,6 @@ class _PromptClock:
 def _not_consented(take: RecordingResult, cancel: threading.Event) -> str:
     if cancel.is_set():
         return "Stopped before the consent statement was recorded; nothing else was recorded."
-    return f"The consent statement was not recorded completely: {take.message}"
+    # The take's own words end "…the recording so far is kept": not so for a consent cut short.
+    reason = take.message.split(". ")[0].rstrip(".") if take.message else "it ended early"
+    return f"The consent statement was not recorded completely: {reason}. Nothing of it was kept; record it again."

@@ -124,7 +124,16 @@ def test_clean_speech_gets_no_sound_warnings_and_its_speech_is_counted():
 ], ids=["clipped", "quiet", "noisy"])
 def test_a_spoiled_copy_of_speech_warns(change, warning):
     meter = audio_measures(change(read_audio(shared_file(SPEECH), RATE)))
-    assert warning in audio_warnings(meter.measures())
+    assert warning in audio_warnings(meter.measures(), expect_speech=True)
+
+
+def test_a_quiet_room_while_keeping_still_is_not_too_quiet_but_is_when_asked_to_speak():
+    room = np.random.default_rng(0).normal(0, 10 ** (-65 / 20), 3 * RATE).astype(np.float32)
+    meter = audio_measures(room)
+    assert audio_warnings(meter.measures(), expect_speech=False) == []
+    assert w.TOO_QUIET in audio_warnings(meter.measures(), expect_speech=True)
+    muted = audio_measures(np.zeros(3 * RATE, np.float32))
+    assert w.TOO_QUIET in audio_warnings(muted.measures(), expect_speech=False)  # no signal at all is still said
 
 
 def test_silence_while_a_sentence_should_be_read_warns_no_speech():

@@ -4,7 +4,9 @@ import hashlib
 import json
 import subprocess
 import threading
+import time
 
+import numpy as np
 import pytest
 
 from desktop_twin.capture.cameras import open_camera
@@ -31,6 +33,44 @@ def test_microphones_are_listed_and_found_by_name_or_index(pulse_rig):
     assert find_microphone(pulse.index).name == pulse.name
     with pytest.raises(NoDeviceError, match="no microphone"):
         find_microphone("a microphone that is not there")
+
+
+def test_a_microphone_is_found_by_its_exact_name_before_names_that_contain_it(monkeypatch):
+    from desktop_twin.capture import microphones
+
+    found = [microphones.MicrophoneInfo(0, "sysdefault", "ALSA", 2, 48000.0, False),
+             microphones.MicrophoneInfo(1, "default", "ALSA", 2, 48000.0, True)]
+    monkeypatch.setattr(microphones, "list_microphones", lambda: found)  # a typical ALSA list, at the edge
+    assert find_microphone("default").index == 1 and find_microphone("DEFAULT").index == 1
+    assert find_microphone("sysdef").index == 0
+
+
+class SlowToStartMicrophone(Microphone):
+    """A real microphone whose first 2.5 s of sound never arrive, then whose sound comes in bursts a
+    third of a second apart, as from a wireless headset that has just switched profiles."""
+
+    def _on_audio(self, indata, frames, times, status):
+        now = time.monotonic()
+        if now - self._started < 2.5:
+            return
+        self._held.append(indata.copy())
+        if now - self._last_burst >= 0.33:
+            self._last_burst = now
+            super()._on_audio(np.concatenate(self._held), frames, times, status)
+            self._held = []
+
+    def start(self):
+        self._started, self._last_burst, self._held = time.monotonic(), 0.0, []
+        super().start()
+
+
+def test_a_microphone_slow_to_start_is_waited_for_not_taken_for_unplugged(pulse_rig, tmp_path):
+    with open_camera(shared_file(CAMERA_CLIP)) as camera:
+        job = RecordingJob(camera, SlowToStartMicrophone(find_microphone(pulse_rig.device)), tmp_path / "take",
+                           seconds=2)
+        result = job.run()
+    assert not result.stopped_early, result.message
+    assert result.frames >= 40 and result.audio_seconds >= 1.5
 
 
 class UnpluggedCamera:

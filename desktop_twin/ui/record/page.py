@@ -255,6 +255,7 @@ class RecordPage(QWidget):
         self.phase_progress.setValue(round(view.fraction * 1000))
         if view.phase == "combining":
             self.status.setText("Turning the take into one video file…")
+            self._clear_live_readings()
             return
         if view.prompt_changed or not self.instruction.text():
             label = "Consent: " if view.phase == "consent" else ""
@@ -277,7 +278,13 @@ class RecordPage(QWidget):
         self.importer.prepare(name)
         self.recorded.emit(name)
 
+    def _clear_live_readings(self) -> None:
+        """The take's warnings and sound level are about a take no longer running."""
+        self.warnings.clear()
+        self.level.setValue(LEVEL_FLOOR_DBFS)
+
     def _on_finished(self) -> None:
+        self._clear_live_readings()
         if self.worker is not None and self.worker.failed_report is not None:
             self.status.setText(self.worker.failed_report.message)
             self.instruction.clear()  # the prompt of a take that ended without footage is no longer current
