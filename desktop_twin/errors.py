@@ -23,6 +23,7 @@ _WRITE_ADVICE = {
     errno.EPERM: "Choose a folder you can write to, or check its permissions.",
     errno.EROFS: "Choose a folder on a disk that takes files.",
 }
+WRITING_ERRNOS = frozenset(_WRITE_ADVICE)  # errors that come from where something is written
 
 
 def write_failure(error: OSError) -> str:

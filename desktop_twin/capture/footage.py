@@ -12,7 +12,7 @@ import numpy as np
 from desktop_twin.capture.audio import has_audio_track
 from desktop_twin.errors import UserError, write_failure
 from desktop_twin.store import FootageEntry, TwinProject
-from desktop_twin.store.atomic import fsync_directory, fsync_file
+from desktop_twin.store.atomic import fsync_directory, fsync_file, remove_leftovers
 from desktop_twin.store.manifest import utc_now
 
 PARTIAL_SUFFIX = ".partial"  # a copy being made: ".NAME.partial" until it is whole
@@ -83,7 +83,7 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
     source = Path(source)
     info = probe_footage(source)
     with project.writing():
-        _remove_leftovers(project)
+        remove_leftovers(project.footage_dir, f".*{PARTIAL_SUFFIX}")  # the copies of imports killed mid-way
         entry = _copy_in(project, source, info)
         project.manifest.footage.append(entry)
         try:
@@ -93,19 +93,6 @@ def import_footage(project: TwinProject, source: Path) -> FootageEntry:
             (project.footage_dir / entry.file).unlink(missing_ok=True)
             raise UserError(f"Cannot add {source.name} to the twin: {write_failure(error)}") from None
     return entry
-
-
-def _remove_leftovers(project: TwinProject) -> None:
-    """The partial copies imports killed mid-way left. Only a writer, holding the twin's lock, gets
-    here, so none is still being written; where the system holds a file open (a lock-less import
-    on Windows, say) it stays. Files without the mark are left alone, whatever the manifest says."""
-    if not project.footage_dir.is_dir():
-        return
-    for path in project.footage_dir.glob(f".*{PARTIAL_SUFFIX}"):
-        try:
-            path.unlink()
-        except OSError:
-            pass
 
 
 def refuse_if_imported(project: TwinProject, source: Path, sha256: str) -> None:

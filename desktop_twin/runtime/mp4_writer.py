@@ -4,7 +4,6 @@ The audio is decoded from the source as the video is written and muxed up to eac
 time, so the two tracks interleave (players seek well) and no long audio is held in memory.
 """
 
-import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +15,8 @@ import numpy as np
 
 from desktop_twin.capture.audio import has_audio_track
 from desktop_twin.capture.combine import AUDIO_BIT_RATE, VIDEO_CODEC_OPTIONS
-from desktop_twin.errors import UserError, write_failure
+from desktop_twin.errors import WRITING_ERRNOS, UserError, write_failure
 
-# Errors that, while a video is written, come from where it is written: a full disk, a quota, no permission.
-WRITING_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 class AudioCarrier:

@@ -52,6 +52,17 @@ def atomic_write_with(path: Path, write: Callable[[Any], Any]) -> None:
     fsync_directory(path.parent)
 
 
+def remove_leftovers(folder: Path, pattern: str) -> None:
+    """The files matching pattern in folder that a process killed mid-write left. Call it holding the
+    twin's lock for writing, so none is still being written; one the system holds open (a lock-less
+    writer on Windows, say) stays."""
+    for path in Path(folder).glob(pattern):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 # File systems that cannot sync a file say so with these; the write itself stands.
 _CANNOT_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EBADF}
 

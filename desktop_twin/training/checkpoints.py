@@ -33,16 +33,6 @@ def save_checkpoint(path: Path, state: dict) -> None:
         raise
 
 
-def remove_leftovers(folder: Path) -> None:
-    """The temporary files of checkpoints whose saving a killed process cut short. Call it holding
-    the twin's lock for writing: no other process is then saving one."""
-    for path in Path(folder).glob(".*.tmp"):
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:  # held open where the system keeps such a file (a lock-less run on Windows)
-            pass
-
-
 def load_checkpoint(path: Path, device: str = "cpu", mapped: bool = False) -> dict:
     """mapped: tensors stay in the file, read only when touched (to look at a checkpoint's record)."""
     try:

@@ -19,10 +19,11 @@ from desktop_twin.capture.footage import file_sha256
 from desktop_twin.errors import UserError, command
 from desktop_twin.resources import model_path
 from desktop_twin.store import TwinProject
+from desktop_twin.store.atomic import remove_leftovers
 from desktop_twin.training.averaging import WeightAverage
 from desktop_twin.training.batches import BatchSampler, Clip, Prefetcher, frame_sample, to_chw
 from desktop_twin.training.baked_state import baked_from_state, baked_state
-from desktop_twin.training.checkpoints import LATEST_CHECKPOINT, load_checkpoint, remove_leftovers, save_checkpoint
+from desktop_twin.training.checkpoints import LATEST_CHECKPOINT, load_checkpoint, save_checkpoint
 from desktop_twin.training.data import PreparedData, sketch_at
 from desktop_twin.training.devices import choose_device, device_name, mixed_precision
 from desktop_twin.training.evaluation import held_out_metrics, sample_grid
@@ -95,7 +96,7 @@ class TrainJob:
             cancel: threading.Event | None = None) -> TrainResult:
         """Fine-tune the renderer, then (unless cancelled) teach the twin to speak."""
         with self.project.writing():
-            remove_leftovers(self.project.checkpoints_dir)
+            remove_leftovers(self.project.checkpoints_dir, ".*.tmp")  # checkpoints a killed run was saving
             return self._run(progress or (lambda p: None), cancel)
 
     def _run(self, report, cancel: threading.Event | None) -> TrainResult:
