@@ -2,7 +2,8 @@
 base, then fine-tune t01's twin (standard preset) from the new base and from scratch at equal steps
 (or from the base alone: scratch's curve does not depend on the base). STARTS items of the form
 START@STEPS (`base@1000,scratch@5000`) are fresh runs of that many steps instead, each scored at its
-end (transfer.budget_run), in the order given; one that would not end before the deadline is skipped.
+end (transfer.budget_run), in the order given; one that would not end before the deadline is skipped;
+`base@1000:2e-3` runs at that peak learning rate instead of the preset's.
 Runs listed before an item `pretrain` (`base@1000,pretrain,base@1000`) start from the bundled base,
 before the pretraining continues it.
 
@@ -95,19 +96,21 @@ def recorder(path: Path):
 
 
 def budget_runs(project, runs: list[str], seconds_left: float, record) -> None:
-    """Fresh runs like "base@1000", each scored at its end; skipped when the steps/s seen so far
-    say it would not end in the time left."""
+    """Fresh runs like "base@1000" (or "base@1000:2e-3", at that peak learning rate), each scored
+    at its end; skipped when the steps/s seen so far say it would not end in the time left."""
     began, done_steps = time.monotonic(), 0
     for run in runs:
         start, steps = run.split("@")
+        steps, _, rate_given = steps.partition(":")
+        peak = float(rate_given) if rate_given else None
         spent = time.monotonic() - began
         rate = done_steps / spent if done_steps else None
         if rate and int(steps) / rate + 20 > seconds_left - spent:
             record(phase="warning", message=f"{run} skipped: out of time")
             continue
-        point = budget_run(project, start == "scratch", int(steps), "standard")
+        point = budget_run(project, start == "scratch", int(steps), "standard", peak)
         done_steps += int(steps)
-        record(phase="budget", start=start, steps=int(steps), **point)
+        record(phase="budget", start=start, steps=int(steps), learning_rate=peak, **point)
 
 
 def prepared_t01(carry: Path):

@@ -2,7 +2,8 @@
 # One GPU session for the twin model (issue 3), run on the GPU machine from the repository's root:
 #   tests/benchmarks/device_twin_model.sh CARRY OUT PRETRAIN_MINUTES STEPS EVERY [DEADLINE_SECONDS [STARTS]]
 # (STARTS: base,scratch by default; base alone when only the base changed; or runs of given
-# lengths, each scored at its end: base@1000,scratch@5000; those before an item `pretrain`
+# lengths, each scored at its end: base@1000,scratch@5000 (base@1000:3e-3: at that peak learning
+# rate); those before an item `pretrain`
 # start from the bundled base, before pretraining continues it: base@1000,pretrain,base@1000)
 # (DEVICE_SCRIPT=tests/benchmarks/device_oom.py runs that script with the same set-up instead)
 # CARRY holds: pack.npz (a pretraining pack from training/pack_builder.py with talking/t01
