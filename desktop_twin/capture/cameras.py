@@ -142,7 +142,7 @@ class Camera:
             if now - started > LOST_AFTER_SECONDS:
                 raise DeviceLostError(
                     f"The camera ({self.description}) stopped delivering pictures (unplugged, or taken "
-                    "by another program?). The recording so far is kept."
+                    "by another program?)."
                 )
             time.sleep(0.01)
 

@@ -142,8 +142,7 @@ class Microphone:
             not self._stream.active or now - self._last_data_time > SILENT_DEVICE_SECONDS
         ):
             raise DeviceLostError(
-                f"The microphone {self.info.name!r} stopped delivering sound (unplugged?). "
-                "The recording so far is kept."
+                f"The microphone {self.info.name!r} stopped delivering sound (unplugged?)."
             )
         return chunk
 

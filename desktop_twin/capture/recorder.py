@@ -29,6 +29,7 @@ from desktop_twin.errors import UserError
 MIN_FREE_BYTES = 500 * 1024 * 1024  # below this a take would stop within a minute or two
 FIRST_AUDIO_TIMEOUT = 3.0  # seconds to wait for the microphone's first samples
 STALE_FRAME_SECONDS = 0.1  # frames captured this long before the take began are not part of it
+TAKE_KEPT = "The recording so far is kept."  # said by the recorder, which keeps it, not by the failing device
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class RecordingResult:
     audio_overflows: int
     dropped_frames: int
     stopped_early: bool  # a device was lost or the disk filled
-    message: str  # for the user: how the take ended
+    message: str  # for the user: how the take ended, and that what was recorded is kept
+    cause: str = ""  # what stopped it early, alone: for a caller that keeps nothing of the take
 
 
 class RecordingJob:
@@ -91,16 +93,17 @@ class RecordingJob:
             shutil.rmtree(self.folder)
             raise
         video, audio = VideoTrackWriter(self.folder), AudioTrackWriter(self.folder)
-        message, stopped_early = "", False
+        message, cause = "", ""
         try:
             self._wait_for_first_audio(audio)
             message = self._record(video, audio, on_progress or (lambda progress: None))
         except (DeviceLostError, DiskFullError) as error:
-            message, stopped_early = str(error), True
+            cause = str(error)
+            message = f"{cause} {TAKE_KEPT}" if video.frames_written else cause
         finally:
             self.microphone.stop()
-            self._finish(video, audio, metadata, message, stopped_early)
-        return self._result(video, audio, message, stopped_early)
+            self._finish(video, audio, metadata, message, stopped_early=bool(cause))
+        return self._result(video, audio, message, cause)
 
     def _wait_for_first_audio(self, audio: AudioTrackWriter) -> None:
         # Starting the camera only once sound flows keeps the take free of leading silence.
@@ -171,7 +174,7 @@ class RecordingJob:
         except OSError:
             pass  # a full disk: the metadata written at the start still describes the tracks
 
-    def _result(self, video, audio, message: str, stopped_early: bool) -> RecordingResult:
+    def _result(self, video, audio, message: str, cause: str) -> RecordingResult:
         return RecordingResult(
             folder=self.folder,
             seconds=video.frames_written / self.camera.fps,
@@ -179,8 +182,9 @@ class RecordingJob:
             audio_seconds=audio.samples_written / self.microphone.sample_rate,
             audio_overflows=self.microphone.overflows,
             dropped_frames=self.camera.dropped_frames,
-            stopped_early=stopped_early,
+            stopped_early=bool(cause),
             message=message,
+            cause=cause,
         )
 
 

@@ -89,8 +89,7 @@ class AppendOnlyFile:
         except OSError as error:
             if error.errno in DISK_FULL_ERRNOS:
                 raise DiskFullError(
-                    f"The disk holding {self.path.parent} is full: the recording stopped. What was "
-                    "recorded until now is kept."
+                    f"The disk holding {self.path.parent} is full: the recording stopped."
                 ) from None
             raise
 

@@ -160,6 +160,5 @@ class _PromptClock:
 def _not_consented(take: RecordingResult, cancel: threading.Event) -> str:
     if cancel.is_set():
         return "Stopped before the consent statement was recorded; nothing else was recorded."
-    # The take's own words end "…the recording so far is kept": not so for a consent cut short.
-    reason = take.message.split(". ")[0].rstrip(".") if take.message else "it ended early"
+    reason = (take.cause or take.message).rstrip(".") or "it ended early"
     return f"The consent statement was not recorded completely: {reason}. Nothing of it was kept; record it again."

@@ -87,7 +87,7 @@ class UnpluggedCamera:
 
     def read(self):
         if self._left == 0:
-            raise DeviceLostError("The camera stopped delivering pictures (unplugged?). The recording so far is kept.")
+            raise DeviceLostError("The camera stopped delivering pictures (unplugged?).")
         self._left -= 1
         return self._camera.read()
 
