@@ -14,11 +14,13 @@ def command(*words: str) -> str:
     return shlex.join(["desktop-twin", *words])
 
 
+# What a write fails with on a full disk (EFBIG: or on one with a size cap).
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
 # What to do when a write fails, by its cause; other causes (a read failing, say) get the reason alone.
 _WRITE_ADVICE = {
-    errno.ENOSPC: "Free some space and try again.",
-    errno.EDQUOT: "Free some space and try again.",
-    errno.EFBIG: "Free some space, or choose a folder on another disk.",  # a full disk, or one with a size cap
+    **dict.fromkeys(DISK_FULL_ERRNOS, "Free some space and try again."),
+    errno.EFBIG: "Free some space, or choose a folder on another disk.",
     errno.EACCES: "Choose a folder you can write to, or check its permissions.",
     errno.EPERM: "Choose a folder you can write to, or check its permissions.",
     errno.EROFS: "Choose a folder on a disk that takes files.",

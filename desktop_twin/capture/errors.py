@@ -1,10 +1,6 @@
 """Capture failures the user can act on: each message says what happened and what to do."""
 
-import errno
-
 from desktop_twin.errors import UserError
-
-DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # what a write fails with on a full disk
 
 
 class NoDeviceError(UserError):

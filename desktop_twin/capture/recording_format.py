@@ -26,8 +26,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from desktop_twin.capture.errors import DISK_FULL_ERRNOS, DiskFullError
+from desktop_twin.capture.errors import DiskFullError
 from desktop_twin.capture.ring_buffer import AudioChunk
+from desktop_twin.errors import DISK_FULL_ERRNOS
 from desktop_twin.store.atomic import atomic_write_json
 from desktop_twin.store.manifest import utc_now
 

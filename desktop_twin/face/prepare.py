@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 
 from desktop_twin.capture import audio
-from desktop_twin.capture.errors import DISK_FULL_ERRNOS, DiskFullError
+from desktop_twin.capture.errors import DiskFullError
 from desktop_twin.capture.footage import iterate_frames, probe_video
-from desktop_twin.errors import UserError
+from desktop_twin.errors import DISK_FULL_ERRNOS, UserError
 from desktop_twin.face import quality
 from desktop_twin.face.align import CANONICAL_SIZE
 from desktop_twin.face.aligned_frames import align_observation
