@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_twin.errors import UserError
 from desktop_twin.store import TwinProject
+from desktop_twin.store.atomic import remove_leftovers
 from desktop_twin.ui.twins import bundle_is_current, bundle_path, is_trained
 from desktop_twin.ui.workers import ProcessWorker, WorkerPool, describe_fraction
 
@@ -42,6 +43,9 @@ class TwinBundles(QObject):
         if project.name not in self._building:
             target = bundle_path(project)
             target.parent.mkdir(parents=True, exist_ok=True)
+            # What a build killed mid-write left (store.atomic's temporary files); none of this
+            # twin's is being written now, as this is the one place that builds it.
+            remove_leftovers(target.parent, f".{target.name}.*.tmp")
             worker = ProcessWorker("export", (str(project.path), str(target), self.measure_quality),
                                    "getting the twin's file ready", project.name, "exporting")
             worker.result.connect(lambda path, name=project.name: self._on_built(name, path))

@@ -174,7 +174,7 @@ def ready_template(qapp, twin_templates, trained_template):
     from desktop_twin.store import open_project
     from desktop_twin.ui.bundles import TwinBundles
     from desktop_twin.ui.errors import ErrorRelay
-    from desktop_twin.ui.twins import bundle_is_current
+    from desktop_twin.ui.twins import bundle_is_current, bundle_path
     from desktop_twin.ui.workers import WorkerPool
 
     pytest.importorskip("desktop_twin.export.twin_export", reason="the .twin exporter is not there yet")
@@ -191,8 +191,12 @@ def ready_template(qapp, twin_templates, trained_template):
     bundles.ready.connect(lambda _name, path: BUNDLE_BUILD.update(ready=path))
     bundles.ready.connect(loop.quit)
     bundles.failed.connect(loop.quit)
+    killed_build = bundle_path(project).parent / f".{TWIN}.twin.k1lled.tmp"  # as a build killed mid-write leaves
+    killed_build.parent.mkdir(parents=True, exist_ok=True)
+    killed_build.write_bytes(b"PK")
     started = time.monotonic()
     assert bundles.ensure(project) is None  # nothing yet: it is being made
+    assert not killed_build.exists()
     deadline = QTimer()
     deadline.setSingleShot(True)
     deadline.timeout.connect(loop.quit)

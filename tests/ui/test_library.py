@@ -77,6 +77,19 @@ def test_rename_and_delete_with_confirmation(qtbot, window, prepared_twin):
     assert window.context.selection.name is None
 
 
+def test_renaming_a_trained_twin_drops_its_file_under_the_old_name(qtbot, window, ready_twin):
+    window.library.refresh()
+    qtbot.mouseClick(window.library.cards[TWIN], Qt.MouseButton.LeftButton)
+    old_file = ready_twin / "exports" / f"{TWIN}.twin"
+    assert old_file.is_file()
+    dialog = window.library.ask_rename()
+    dialog.name_edit.setText("Suit man")
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    # That file names the old twin inside; it is made again as "Suit man.twin" when next needed.
+    assert not (open_project("Suit man").path / "exports" / f"{TWIN}.twin").exists()
+    assert window.library.cards["Suit man"].status == "ready"
+
+
 def test_rename_and_delete_wait_while_a_job_holds_the_twin(qtbot, window, prepared_twin):
     window.library.refresh()
     window.context.selection.select(TWIN)

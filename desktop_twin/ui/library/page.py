@@ -185,7 +185,7 @@ class LibraryPage(QWidget):
                 raise UserError(f"{project.name} is busy ({self.context.pool.activity(project.name)}); "
                                 "rename it when that is done.")
             renamed = rename_project(project, name)
-            _rename_imported_twin_file(project, renamed)
+            _rename_twin_file(project, renamed)
             if self.context.settings.interrupted_training == project.name:  # still offered as paused
                 self.context.settings.interrupted_training = renamed.name
             self.refresh(select=renamed.name)
@@ -263,10 +263,14 @@ class LibraryPage(QWidget):
             self.message.emit(f"Exported {name}{TWIN_SUFFIX}.")
 
 
-def _rename_imported_twin_file(old: TwinProject, renamed: TwinProject) -> None:
-    """A twin added from a .twin file has no model to export again: its file follows the new name."""
-    if is_trained(renamed):
-        return  # a trained twin's file is made again under the new name when next needed
+def _rename_twin_file(old: TwinProject, renamed: TwinProject) -> None:
+    """A twin added from a .twin file has no model to export again: its file follows the new name.
+    A trained twin's file carries the old name inside; it goes, and is made again under the new
+    name when next needed."""
     previous = renamed.path / EXPORTS_FOLDER / f"{old.name}{TWIN_SUFFIX}"
-    if previous.is_file():
+    if not previous.is_file():
+        return
+    if is_trained(renamed):
+        previous.unlink()
+    else:
         previous.rename(bundle_path(renamed))
