@@ -9,6 +9,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import av
@@ -24,6 +25,7 @@ from desktop_twin.errors import command
 
 TAKE_FOLDER = "take"
 SPEECH_GRACE_SECONDS = 3.0  # into a reading prompt before "no speech heard" may show
+SESSION_NAME_FORMAT = "%Y%m%d-%H%M%S"  # a session folder is named for when it began
 MIN_TAKE_SECONDS = 1.0  # a take stopped before this is a Stop pressed at the start, not footage
 
 
@@ -35,6 +37,17 @@ class SessionEvent:
     progress: RecordingProgress | None  # None while combining
     report: LiveReport | None  # newest analysis, None until the first
     fraction: float  # of this phase done, 0..1 (0 when the take has no set length)
+
+
+def new_session_folder(recordings_dir: Path) -> Path:
+    return Path(recordings_dir) / datetime.now().strftime(SESSION_NAME_FORMAT)
+
+
+def take_video_path(take_folder: Path) -> Path:
+    """Where a session's take goes as one video file: in the session folder, named after it, the
+    name the twin's footage knows it by."""
+    session = Path(take_folder).parent
+    return session / f"{session.name}.mp4"
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,7 @@ class GuidedSession:
             return None, take.message or "Nothing was recorded."
         try:
             video = combine_recording(
-                take.folder, self.folder / f"{self.folder.name}.mp4",
+                take.folder, take_video_path(take.folder),
                 on_progress=lambda fraction: emit(SessionEvent("combining", None, False, None, None, fraction)),
             )
         except (OSError, av.FFmpegError) as error:

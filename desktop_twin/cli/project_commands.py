@@ -51,10 +51,15 @@ def run_list(args) -> int:
 def run_import(args) -> int:
     from desktop_twin.capture.combine import combine_recording, is_kept_take
     from desktop_twin.capture.footage import file_sha256, import_footage, probe_footage, refuse_if_imported
+    from desktop_twin.capture.session import TAKE_FOLDER, take_video_path
     from desktop_twin.store import open_project
 
+    def kept_take_video(tracks: Path) -> Path:
+        # A session's take is named after its session, as a finished one is: the app then knows it is in.
+        return combine_recording(tracks, take_video_path(tracks) if tracks.name == TAKE_FOLDER else None)
+
     project = open_project(args.name)
-    videos = [combine_recording(path) if is_kept_take(path) else path for path in args.videos]
+    videos = [kept_take_video(path) if is_kept_take(path) else path for path in args.videos]
     given: dict[str, str] = {}
     for video in videos:  # check them all first, so a bad one imports nothing
         probe_footage(video)

@@ -1,7 +1,6 @@
 """The work behind `desktop-twin record`: devices, the guided session, the footage it adds."""
 
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from desktop_twin.capture.analysis import LandmarkSource
@@ -10,7 +9,7 @@ from desktop_twin.capture.consent import find_consent
 from desktop_twin.capture.footage import import_take
 from desktop_twin.capture.microphones import Microphone, find_microphone, list_microphones
 from desktop_twin.capture.prompts import load_script
-from desktop_twin.capture.session import GuidedSession, SessionResult
+from desktop_twin.capture.session import GuidedSession, SessionResult, new_session_folder
 from desktop_twin.capture.terminal_guide import JsonLinesGuide, TerminalGuide
 from desktop_twin.cli.stopping import stop_cleanly_on_signals
 from desktop_twin.errors import UserError
@@ -25,7 +24,7 @@ def record(name: str, camera_source: str, microphone: str | None, seconds: float
     landmarks, problem = landmark_source()
     if problem:
         print(problem, file=sys.stderr)
-    folder = project.recordings_dir / datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = new_session_folder(project.recordings_dir)
     with open_camera(camera_source) as camera:
         session = GuidedSession(folder, project.name, camera, Microphone(find_microphone(microphone)), load_script(),
                                 seconds, landmarks, need_consent=find_consent(project.recordings_dir) is None)

@@ -1,63 +1,30 @@
 """A recording survives its process being killed, and a disk that fills up."""
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from desktop_twin.capture import audio
 from desktop_twin.capture.combine import combine_recording
-from desktop_twin.capture.footage import iterate_frames, probe_video
-from desktop_twin.capture.recording_format import VIDEO_INDEX_FILE
+from desktop_twin.capture.consent import CONSENT_FOLDER
+from desktop_twin.capture.footage import import_footage, iterate_frames, probe_video
+from desktop_twin.capture.left_takes import discard_take, left_takes, take_video
 from desktop_twin.capture.recording_reader import open_recording
+from desktop_twin.capture.session import TAKE_FOLDER
 from desktop_twin.cli.main import main
 from desktop_twin.store import create_project, open_project
-from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer
+from tests.capture.killed_take import CAMERA_CLIP, RECORD_BEFORE_KILL_SECONDS, copy_of, killed_take  # noqa: F401
 from tests.conftest import REPO, shared_file
 
-CAMERA_CLIP = "talking/t01_news_correspondent_71s.mp4"
-SPEECH = "speech/librispeech_test_other/1998/1998-15444-0000.flac"
-RECORD_BEFORE_KILL_SECONDS = 3.0
-CHILD_START_TIMEOUT = 60.0  # generous: only bounds a hang, asserts nothing about speed
 
-
-def recorded_seconds(folder: Path) -> float:
-    index = folder / VIDEO_INDEX_FILE
-    if not index.exists():
-        return 0.0
-    lines = index.read_text().split("\n")[:-1]
-    if len(lines) < 2:
-        return 0.0
-    return float(lines[-1].split(",")[1]) - float(lines[0].split(",")[1])
-
-
-def test_a_recording_killed_mid_way_keeps_all_but_the_last_second(pulse_rig, tmp_path):
-    folder = tmp_path / "take"
-    speech, camera = audio.read_audio(shared_file(SPEECH), PLAYBACK_RATE), shared_file(CAMERA_CLIP)
-    with ScheduledPlayer(pulse_rig.device) as player:
-        player.play(speech)
-        child = subprocess.Popen([sys.executable, "-m", "tests.capture.record_child", str(folder), str(camera),
-                                  pulse_rig.device], cwd=REPO)
-        try:
-            deadline = time.monotonic() + CHILD_START_TIMEOUT
-            while recorded_seconds(folder) < RECORD_BEFORE_KILL_SECONDS and child.poll() is None:
-                assert time.monotonic() < deadline, "the recording did not get going"
-                time.sleep(0.05)
-            os.kill(child.pid, signal.SIGKILL)
-            killed_at = time.monotonic()  # CLOCK_MONOTONIC is one clock for all processes
-        finally:
-            child.kill()
-            child.wait()
-
+def test_a_recording_killed_mid_way_keeps_all_but_the_last_second(killed_take, tmp_path):
+    folder = copy_of(killed_take, tmp_path / "take")
     recording = open_recording(folder)
     assert recording.metadata.status == "recording"  # it never got to say it finished
-    ran_for = killed_at - recording.video.times[0]
+    ran_for = killed_take.killed_at - recording.video.times[0]
     video = combine_recording(folder)
     info = probe_video(video)
     assert info.duration_seconds >= ran_for - 1.0
@@ -72,6 +39,28 @@ def test_a_recording_killed_mid_way_keeps_all_but_the_last_second(pulse_rig, tmp
     assert main(["import", "Ann", str(folder)]) == 0
     footage = open_project("Ann").manifest.footage
     assert len(footage) == 1 and footage[0].duration_seconds >= ran_for - 1.0 and footage[0].has_audio
+
+
+def test_a_take_left_by_a_crash_is_offered_back_then_added_or_discarded(killed_take):
+    project = create_project("Ann")
+    first = copy_of(killed_take, project.recordings_dir / "20261127-213000" / TAKE_FOLDER, age_seconds=60)
+    second = copy_of(killed_take, project.recordings_dir / "20261127-214500" / TAKE_FOLDER, age_seconds=60)
+    (second.parent / CONSENT_FOLDER).mkdir()  # what a session's consent keeps
+    copy_of(killed_take, project.recordings_dir / "20261127-220000" / TAKE_FOLDER)  # still being written, it seems
+
+    takes = left_takes(project)
+    assert [t.tracks for t in takes] == [first, second]
+    assert takes[0].seconds >= RECORD_BEFORE_KILL_SECONDS - 1.0
+    assert takes[0].describe().startswith("a take of ") and "27 Nov 2026 at 21:30" in takes[0].describe()
+
+    import_footage(project, take_video(takes[0]))
+    assert open_project("Ann").manifest.footage[0].source_name == "20261127-213000.mp4"
+    assert [t.tracks for t in left_takes(open_project("Ann"))] == [second]  # the added one is in the footage
+
+    discard_take(takes[1])
+    assert not second.exists() and not takes[1].video.exists()
+    assert (second.parent / CONSENT_FOLDER).is_dir()  # the session's consent stays
+    assert left_takes(open_project("Ann")) == []
 
 
 def test_a_full_disk_stops_the_recording_and_keeps_what_fits(pulse_rig, tmp_path):

@@ -5,10 +5,13 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from desktop_twin.capture.audio import read_audio
 from desktop_twin.capture.consent import find_consent
+from desktop_twin.capture.session import TAKE_FOLDER
 from desktop_twin.store import create_project, open_project
+from tests.capture.killed_take import copy_of, killed_take  # noqa: F401  (a take left by a crash)
 from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer
 from tests.conftest import shared_file
 from tests.ui.conftest import FILE_CAMERA, TWIN
@@ -84,6 +87,41 @@ def test_stop_keeps_what_was_recorded(qtbot, window, record_page, pulse_rig):
             pass
     footage = open_project("Ann").manifest.footage
     assert len(footage) == 1 and 1.0 <= footage[0].duration_seconds < 6
+    assert page.left_box.isHidden()  # a take added when it ended is not offered back
+
+
+@pytest.fixture
+def left_take_page(qtbot, window, killed_take):
+    """The record page of a twin whose recordings keep a take the app was killed in the middle of."""
+    project = create_project("Ann")
+    copy_of(killed_take, project.recordings_dir / "20261127-213000" / TAKE_FOLDER, age_seconds=60)
+    window.library.refresh(select="Ann")
+    window.show_page("record")
+    return window.record
+
+
+def test_a_take_left_by_a_crash_is_offered_back_and_added(qtbot, window, left_take_page):
+    page = left_take_page
+    assert page.left_box.isVisible() and "Ann's recordings keep a take of " in page.left_text.text()
+    assert page.add_left_button.isEnabled()
+    with qtbot.waitSignal(window.importer.imported, timeout=60_000):
+        qtbot.mouseClick(page.add_left_button, Qt.MouseButton.LeftButton)
+    project = open_project("Ann")
+    assert [f.source_name for f in project.manifest.footage] == ["20261127-213000.mp4"]
+    assert project.manifest.status == "prepared"
+    assert page.left_box.isHidden()
+
+
+def test_a_left_take_is_discarded_only_when_confirmed(qtbot, window, left_take_page):
+    page = left_take_page
+    tracks = page.left_take.tracks
+    box = page.ask_discard_left_take()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert tracks.is_dir() and page.left_box.isVisible()
+    box = page.ask_discard_left_take()
+    qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "Discard"), Qt.MouseButton.LeftButton)
+    assert not tracks.exists() and page.left_box.isHidden()
+    assert open_project("Ann").manifest.footage == []
 
 
 def test_stop_during_consent_keeps_nothing_and_clears_the_prompt(qtbot, window, record_page):

@@ -72,6 +72,13 @@ class TwinImporter(QObject):
         copy.result.connect(lambda _entry: self._prepare(name))
         self.context.pool.start(copy, describe_fraction)
 
+    def add_take(self, name: str, take) -> None:
+        """Add a take left in the twin's recordings (a capture.left_takes.LeftTake) to its footage,
+        then prepare it again."""
+        copy = ThreadWorker(lambda emit, cancel: _add_take(name, take, emit), "adding the take", name, "importing")
+        copy.result.connect(lambda _entry: self._prepare(name))
+        self.context.pool.start(copy, describe_fraction)
+
     def prepare(self, name: str) -> ProcessWorker:
         return self._prepare(name)
 
@@ -88,6 +95,15 @@ class TwinImporter(QObject):
         worker.result.connect(self.created.emit)
         worker.result.connect(self.imported.emit)
         self.context.pool.start(worker)
+
+
+def _add_take(name: str, take, emit):
+    from desktop_twin.capture.left_takes import take_video
+    from desktop_twin.ui.process_jobs import Fraction
+
+    combining = "Turning the take into one video file"
+    emit(Fraction(0.0, combining))
+    return _copy_footage(name, take_video(take, lambda done: emit(Fraction(done, combining))), emit)
 
 
 def _copy_footage(name: str, video: Path, emit, made_for_it: bool = False):

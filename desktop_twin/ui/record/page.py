@@ -1,5 +1,6 @@
 """The record page: camera and microphone, the consent step, then the guided take with a live
-preview (face mesh drawn on it), level meter, prompt, coverage and quality warnings."""
+preview (face mesh drawn on it), level meter, prompt, coverage and quality warnings; and a take
+a crash left out of the footage, offered back."""
 
 import math
 from pathlib import Path
@@ -7,10 +8,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+    QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
     QPushButton, QVBoxLayout, QWidget)
 
 from desktop_twin.capture.prompts import GuidedScript, load_script
+from desktop_twin.errors import UserError
 from desktop_twin.ui.context import AppContext
 from desktop_twin.ui.devices import VIDEO_FILTER, CameraPicker, MicrophonePicker, ask_open_file
 from desktop_twin.ui.library.imports import TwinImporter
@@ -38,8 +40,11 @@ class RecordPage(QWidget):
         self.consent_needed = True
         self._consent_for: str | None = None  # the twin whose consent box is shown
         self.last_view: RecordView | None = None
+        self.left_take = None  # capture.left_takes.LeftTake offered back, if any
+        self.confirmation: QMessageBox | None = None
         self._build()
         context.selection.changed.connect(lambda _p: self._on_twin_changed())
+        context.pool.changed.connect(self._show_left_take)
         context.pool.changed.connect(self._update_buttons)
         context.devices.changed.connect(self._update_buttons)
         self._on_twin_changed()
@@ -76,6 +81,25 @@ class RecordPage(QWidget):
         consent_layout = QVBoxLayout(self.consent_box)
         consent_layout.addWidget(self.consent_text)
         consent_layout.addWidget(self.consent_agree)
+
+        self.left_box = QGroupBox("A take not yet in the footage")
+        self.left_text = QLabel()
+        self.left_text.setWordWrap(True)
+        self.left_text.setAccessibleName("A take not yet in the footage")
+        self.add_left_button = QPushButton("Add it to the footage")
+        self.add_left_button.setAccessibleName("Add the take to the twin's footage")
+        self.add_left_button.clicked.connect(self.add_left_take)
+        self.discard_left_button = QPushButton("Discard it…")
+        self.discard_left_button.setAccessibleName("Discard the take")
+        self.discard_left_button.clicked.connect(self.ask_discard_left_take)
+        left_buttons = QHBoxLayout()
+        left_buttons.addWidget(self.add_left_button)
+        left_buttons.addWidget(self.discard_left_button)
+        left_buttons.addStretch()
+        left_layout = QVBoxLayout(self.left_box)
+        left_layout.addWidget(self.left_text)
+        left_layout.addLayout(left_buttons)
+        self.left_box.hide()
 
         self.prompt_box = QGroupBox("Now")
         self.instruction = QLabel("Press Start recording when you are ready.")
@@ -139,7 +163,7 @@ class RecordPage(QWidget):
         left.addLayout(buttons)
         left.addWidget(self.status)
         right = QVBoxLayout()
-        for widget in (devices, self.consent_box, self.prompt_box, coverage_box, self.warnings):
+        for widget in (self.left_box, devices, self.consent_box, self.prompt_box, coverage_box, self.warnings):
             right.addWidget(widget)
         right.addStretch()
         grid = QGridLayout(self)
@@ -176,7 +200,28 @@ class RecordPage(QWidget):
                 self.consent_text.setText(f"{project.name}'s consent was recorded on {record.recorded[:10]}; "
                                           "it is kept with the twin.")
             self.consent_agree.setVisible(record is None)
+        self._show_left_take()
         self._update_buttons()
+
+    def _show_left_take(self) -> None:
+        """Offer back a take the twin's footage lacks (the app closed mid-take, say), while it is idle."""
+        project = self.context.selection.project
+        if self.worker is not None or project is None or self.context.pool.activity(project.name):
+            return  # a take in progress is not a left one; a job on the twin may be adding it
+        from desktop_twin.capture.left_takes import left_takes
+
+        try:
+            project.reload()  # a take added since (by the command line, say) is in its footage now
+            takes = left_takes(project)
+        except (OSError, UserError):
+            takes = []
+        self.left_take = takes[0] if takes else None
+        self.left_box.setVisible(self.left_take is not None)
+        if self.left_take is not None:
+            more = f" There are {len(takes) - 1} more after it." if len(takes) > 1 else ""
+            self.left_text.setText(f"{project.name}'s recordings keep {self.left_take.describe()}, never added to "
+                                   "the footage: the app closed in the middle of it, or it could not be added when "
+                                   f"it ended.{more}")
 
     def _update_buttons(self) -> None:
         recording = self.worker is not None
@@ -188,6 +233,8 @@ class RecordPage(QWidget):
         self.start_button.setEnabled(ready and not recording)
         self.stop_button.setEnabled(recording)
         self.add_button.setEnabled(project is not None and not busy and not recording)
+        for button in (self.add_left_button, self.discard_left_button):
+            button.setEnabled(self.left_take is not None and not busy and not recording)
         for widget in (self.camera, self.microphone, self.length, self.consent_agree):
             widget.setEnabled(not recording)
         # Looking again restarts the sound system: never while a camera or microphone is in use.
@@ -220,6 +267,48 @@ class RecordPage(QWidget):
             return
         self.importer.add_video(name, Path(path))
         self.status.setText(f"Adding {Path(path).name} to {name}'s footage, then preparing it…")
+
+    def add_left_take(self) -> None:
+        name, take = self.context.selection.name, self.left_take
+        if name is None or take is None:
+            return
+        self.importer.add_take(name, take)
+        self.left_box.hide()
+        self.status.setText(f"Adding the take to {name}'s footage, then preparing it…")
+
+    def ask_discard_left_take(self) -> QMessageBox | None:
+        take = self.left_take
+        if take is None:
+            return None
+        box = QMessageBox(QMessageBox.Icon.Warning, "Discard take",
+                          f"Discard {take.describe()}? Its recording is deleted from this computer. "
+                          "This cannot be undone.", QMessageBox.StandardButton.Cancel, self)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAccessibleName("Confirm discarding the take")
+        box.buttonClicked.connect(lambda button: self._discard(take) if button is discard else None)
+        box.finished.connect(lambda _r: box.deleteLater())
+        self.confirmation = box
+        box.open()
+        return box
+
+    def _discard(self, take) -> None:
+        from desktop_twin.capture.left_takes import discard_take
+
+        name = self.context.selection.name
+        try:
+            if name is not None and self.context.pool.activity(name):  # begun while the question was open
+                raise UserError(f"{name} is busy ({self.context.pool.activity(name)}); discard the take when "
+                                "that is done.")
+            try:
+                discard_take(take)
+            except OSError as error:
+                raise UserError(f"Cannot discard the take in {take.tracks}: {error.strerror or error}.") from None
+        except UserError as error:
+            self.context.errors.report_exception(error, "discarding a take")
+        else:
+            self.status.setText("The take was discarded.")
+        self._on_twin_changed()
 
     # -- recording ------------------------------------------------------------------------------------
 

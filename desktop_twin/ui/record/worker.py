@@ -4,7 +4,6 @@ warnings), and the take added to the twin's footage when it ends."""
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtGui import QImage
@@ -62,10 +61,10 @@ def record(request: RecordRequest, emit, cancel: threading.Event) -> RecordOutco
     from desktop_twin.capture.consent import find_consent
     from desktop_twin.capture.footage import import_take
     from desktop_twin.capture.microphones import Microphone, find_microphone
-    from desktop_twin.capture.session import GuidedSession
+    from desktop_twin.capture.session import GuidedSession, new_session_folder
 
     project = open_project(request.twin)
-    folder = project.recordings_dir / datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = new_session_folder(project.recordings_dir)
     need_consent = find_consent(project.recordings_dir) is None
     microphone = Microphone(find_microphone(request.microphone or None))
     with open_camera(request.camera) as camera:
