@@ -10,6 +10,12 @@ from desktop_twin.capture.session import SessionEvent, SessionResult
 
 STATUS_EVERY_SECONDS = 1.0
 REPEAT_WARNINGS_EVERY_SECONDS = 5.0
+COMBINING_STEP = 0.1  # combining a long take takes a while: its progress is shown in tenths
+
+
+def _combining_step(fraction: float) -> int:
+    """How many COMBINING_STEPs of the take are combined."""
+    return int(fraction / COMBINING_STEP + 1e-9)
 
 
 class TerminalGuide:
@@ -20,13 +26,11 @@ class TerminalGuide:
         self._next_status = 0.0
         self._last_warnings: tuple[str, ...] = ()
         self._warnings_shown_at = -math.inf
-        self._combining_shown = False
+        self._combining_step = -1  # none shown yet
 
     def __call__(self, event: SessionEvent) -> None:
         if event.phase == "combining":
-            if not self._combining_shown:
-                self._print("\nTurning the take into one video file...")
-                self._combining_shown = True
+            self._combining(event.fraction)
             return
         seconds = event.progress.seconds
         if event.prompt_changed:
@@ -37,6 +41,16 @@ class TerminalGuide:
         if seconds >= self._next_status:
             self._next_status = seconds + STATUS_EVERY_SECONDS
             self._status(event)
+
+    def _combining(self, fraction: float) -> None:
+        step = _combining_step(fraction)
+        if step <= self._combining_step:
+            return
+        if self._combining_step < 0:
+            self._print("\nTurning the take into one video file...")
+        if step > 0:
+            self._print(f"  {step * COMBINING_STEP:.0%} done")
+        self._combining_step = step
 
     def _status(self, event: SessionEvent) -> None:
         level = event.progress.level_dbfs
@@ -73,9 +87,14 @@ class JsonLinesGuide:
     def __init__(self, out: TextIO | None = None):
         self.out = out  # None: whatever sys.stdout is when printing
         self._next_status = 0.0
+        self._combining_step = -1
 
     def __call__(self, event: SessionEvent) -> None:
         if event.phase == "combining":
+            step = _combining_step(event.fraction)
+            if step > self._combining_step:
+                self._write({"event": "combining", "fraction": round(step * COMBINING_STEP, 2)})
+                self._combining_step = step
             return
         seconds = event.progress.seconds
         if event.prompt_changed:

@@ -1,6 +1,7 @@
 """Microphones, devices lost mid-take, and the record command end to end on the test rig."""
 
 import hashlib
+import io
 import json
 import subprocess
 import threading
@@ -17,6 +18,8 @@ from desktop_twin.capture.footage import probe_video
 from desktop_twin.capture.microphones import Microphone, find_microphone, list_microphones
 from desktop_twin.capture.audio import read_audio
 from desktop_twin.capture.recorder import RecordingJob
+from desktop_twin.capture.session import SessionEvent
+from desktop_twin.capture.terminal_guide import TerminalGuide
 from desktop_twin.store import create_project, open_project
 from tests.capture.rig import PLAYBACK_RATE, ScheduledPlayer
 from tests.conftest import shared_file
@@ -148,6 +151,8 @@ def test_the_record_command_takes_consent_once_then_records_guided_takes_as_foot
     status = [r for r in first if r["event"] == "status" and r["phase"] == "take"]
     assert "coverage" in status[-1] and 0 < status[-1]["coverage"]["score"] <= 1
 
+    combining = [r["fraction"] for r in first if r["event"] == "combining"]
+    assert combining[0] == 0.0 and combining[-1] == 1.0 and combining == sorted(set(combining))
     finished = first[-1]
     assert finished["event"] == "finished" and finished["audio_overflows"] >= 0
     consent_folder = open_project("Ann").recordings_dir / finished["folder"].rsplit("/", 1)[-1] / "consent"
@@ -168,3 +173,12 @@ def test_the_record_command_says_what_is_missing(capsys):
     assert main(["record", "Ann", "--camera", "97"]) == 1
     assert "no camera 97" in capsys.readouterr().err
     assert open_project("Ann").manifest.footage == []
+
+
+def test_the_terminal_guide_shows_combining_in_tenths():
+    out = io.StringIO()
+    guide = TerminalGuide(out)
+    for fraction in (0.0, 0.04, 0.1, 0.12, 0.35, 1.0):
+        guide(SessionEvent("combining", None, False, None, None, fraction))
+    assert out.getvalue().split("\n") == ["", "Turning the take into one video file...", "  10% done", "  30% done",
+                                          "  100% done", ""]
