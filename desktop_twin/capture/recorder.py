@@ -177,7 +177,7 @@ class RecordingJob:
     def _result(self, video, audio, message: str, cause: str) -> RecordingResult:
         return RecordingResult(
             folder=self.folder,
-            seconds=video.frames_written / self.camera.fps,
+            seconds=video.seconds(self.camera.fps),
             frames=video.frames_written,
             audio_seconds=audio.samples_written / self.microphone.sample_rate,
             audio_overflows=self.microphone.overflows,

@@ -117,6 +117,13 @@ class VideoTrackWriter:
         self._frames = AppendOnlyFile(Path(folder) / VIDEO_FILE)
         self._index = AppendOnlyFile(Path(folder) / VIDEO_INDEX_FILE)
         self.frames_written = 0
+        self.first_time: float | None = None  # capture times of the first and last frames written
+        self.last_time: float | None = None
+
+    def seconds(self, fps: float) -> float:
+        """From the first frame to the last, plus one frame's length: as recording_reader reads it back,
+        by capture times, not by frames at the claimed rate (webcams halve their rate in dim light)."""
+        return self.last_time - self.first_time + 1.0 / fps if self.frames_written else 0.0
 
     def write(self, image: np.ndarray, capture_time: float) -> None:
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
@@ -126,6 +133,8 @@ class VideoTrackWriter:
         self._frames.append(jpeg.tobytes())
         self._index.append(f"{self.frames_written},{capture_time:.6f},{offset},{len(jpeg)}\n".encode())
         self.frames_written += 1
+        self.first_time = capture_time if self.first_time is None else self.first_time
+        self.last_time = capture_time
         self._frames.sync_if_due(capture_time)
         self._index.sync_if_due(capture_time)
 

@@ -81,3 +81,26 @@ def test_audio_and_video_are_in_sync_within_one_frame(pulse_rig, tmp_path):
           f"rig scheduling error {rig_error * 1000:+.1f} ms, {len(lags)} matching 1-s windows, "
           f"audio overflows {result.audio_overflows})")
     assert abs(offset) < 1.0 / fps
+
+
+class DimLightCamera:
+    """The file camera delivering every other frame while it claims its full rate, as webcams do in dim light."""
+
+    def __init__(self, camera):
+        self._camera = camera
+
+    def __getattr__(self, name):
+        return getattr(self._camera, name)
+
+    def read(self):
+        self._camera.read()
+        return self._camera.read()
+
+
+def test_a_take_is_as_long_as_it_ran_when_the_camera_delivers_fewer_frames_than_it_claims(pulse_rig, tmp_path):
+    with open_camera(shared_file(WEBCAM_CLIP)) as camera:
+        dim = DimLightCamera(camera)
+        result = RecordingJob(dim, Microphone(find_microphone(pulse_rig.device)), tmp_path / "take", 3.0).run()
+    assert camera.fps == pytest.approx(30, abs=1) and result.frames < 0.6 * 3.0 * camera.fps
+    assert result.seconds == pytest.approx(3.0, abs=0.2)  # by capture times: frames / claimed fps would say 1.5
+    assert result.seconds == pytest.approx(open_recording(result.folder).seconds, abs=1e-6)
