@@ -81,12 +81,14 @@ def budget_run(project, from_scratch: bool, steps: int, preset: str, learning_ra
     return curve(project, from_scratch, steps, steps, preset, learning_rate)[-1]
 
 
-def timed_run(project, preset: str, minutes: float) -> dict:
+def timed_run(project, preset: str, minutes: float, learning_rate: float | None = None) -> dict:
     """A fresh run from the base, its schedule following the clock, stopped by the time limit or
     by the preset's own stopping rule, scored at its end."""
     for name in ("latest.pt", "best.pt"):
         (project.checkpoints_dir / name).unlink(missing_ok=True)
     job = TrainJob(project, preset, "auto", minutes=minutes, speech=False)
+    if learning_rate is not None:
+        job.preset = dataclasses.replace(job.preset, learning_rate=learning_rate)
     last, started = {}, time.monotonic()
 
     def on_progress(event):
@@ -94,7 +96,8 @@ def timed_run(project, preset: str, minutes: float) -> dict:
             last.update(step=event.step, **{k: round(v, 3) for k, v in event.held_out.items()})
 
     result = job.run(on_progress)
-    point = {"start": "base", "preset": preset, "minutes": minutes, "stopped": result.stopped,
+    point = {"start": "base", "preset": preset, "minutes": minutes, "learning_rate": job.preset.learning_rate,
+             "stopped": result.stopped,
              "seconds": round(time.monotonic() - started, 1), **last}
     print(json.dumps(point), flush=True)
     return point
@@ -140,7 +143,7 @@ def main() -> None:
         return
     if args.minutes:
         for minutes in args.minutes:
-            timed_run(project, args.preset, minutes)
+            timed_run(project, args.preset, minutes, args.learning_rate)
         return
     for start in args.starts:
         if args.budgets:
