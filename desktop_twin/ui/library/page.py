@@ -203,18 +203,11 @@ class LibraryPage(QWidget):
         project = self.context.selection.project
         if project is None:
             return None
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete twin",
-                          f"Delete {project.name}? Its footage, recordings and trained model are removed "
-                          "from this computer. This cannot be undone.",
-                          QMessageBox.StandardButton.Cancel, self)
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAccessibleName("Confirm deleting the twin")
-        box.buttonClicked.connect(lambda button: self._delete(project) if button is delete else None)
-        box.finished.connect(lambda _r: box.deleteLater())
-        self.confirmation = box
-        box.open()
-        return box
+        self.confirmation = controls.confirm_deleting(
+            self, "Delete twin", f"Delete {project.name}? Its footage, recordings and trained model are removed "
+                                 "from this computer.", "Delete", "Confirm deleting the twin",
+            lambda: self._delete(project))
+        return self.confirmation
 
     def _delete(self, project: TwinProject) -> None:
         if self.context.pool.activity(project.name):

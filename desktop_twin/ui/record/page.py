@@ -18,6 +18,7 @@ from desktop_twin.ui.devices import VIDEO_FILTER, CameraPicker, MicrophonePicker
 from desktop_twin.ui.library.imports import TwinImporter
 from desktop_twin.ui.record.coverage_view import CoverageView
 from desktop_twin.ui.record.worker import RecordOutcome, RecordRequest, RecordView, record
+from desktop_twin.ui.widgets.controls import confirm_deleting
 from desktop_twin.ui.widgets.image_view import ImageView
 from desktop_twin.ui.workers import ThreadWorker
 
@@ -280,17 +281,10 @@ class RecordPage(QWidget):
         take = self.left_take
         if take is None:
             return None
-        box = QMessageBox(QMessageBox.Icon.Warning, "Discard take",
-                          f"Discard {take.describe()}? Its recording is deleted from this computer. "
-                          "This cannot be undone.", QMessageBox.StandardButton.Cancel, self)
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAccessibleName("Confirm discarding the take")
-        box.buttonClicked.connect(lambda button: self._discard(take) if button is discard else None)
-        box.finished.connect(lambda _r: box.deleteLater())
-        self.confirmation = box
-        box.open()
-        return box
+        self.confirmation = confirm_deleting(
+            self, "Discard take", f"Discard {take.describe()}? Its recording is deleted from this computer.",
+            "Discard", "Confirm discarding the take", lambda: self._discard(take))
+        return self.confirmation
 
     def _discard(self, take) -> None:
         from desktop_twin.capture.left_takes import discard_take
