@@ -4,6 +4,7 @@ twin busy, the disk full). Each is offered back, to be added or discarded."""
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from desktop_twin.capture.combine import combine_recording, is_kept_take
 from desktop_twin.capture.recording_format import VIDEO_FILE
 from desktop_twin.capture.recording_reader import open_recording
-from desktop_twin.capture.session import MIN_TAKE_SECONDS, TAKE_FOLDER, take_video_path
+from desktop_twin.capture.session import MIN_TAKE_SECONDS, SESSION_NAME_FORMAT, TAKE_FOLDER, take_video_path
 from desktop_twin.errors import UserError
 from desktop_twin.store import TwinProject
 
@@ -56,7 +57,7 @@ def left_takes(project: TwinProject) -> list[LeftTake]:
     return takes
 
 
-def take_video(take: LeftTake, on_progress=None) -> Path:
+def take_video(take: LeftTake, on_progress: Callable[[float], None] | None = None) -> Path:
     """The take as one video file: the one already made when it ended, else made now."""
     if take.video.is_file():  # written whole (combine_recording renames it into place), then not added
         return take.video
@@ -78,6 +79,6 @@ def _still_recording(tracks: Path) -> bool:
 
 def _started(session_name: str) -> datetime | None:
     try:
-        return datetime.strptime(session_name, "%Y%m%d-%H%M%S")
+        return datetime.strptime(session_name, SESSION_NAME_FORMAT)
     except ValueError:
         return None
