@@ -11,7 +11,7 @@ from pathlib import Path
 
 from desktop_twin.capture.combine import combine_recording, is_kept_take
 from desktop_twin.capture.recording_format import VIDEO_FILE
-from desktop_twin.capture.recording_reader import open_recording
+from desktop_twin.capture.recording_reader import recorded_seconds
 from desktop_twin.capture.session import MIN_TAKE_SECONDS, SESSION_NAME_FORMAT, TAKE_FOLDER, take_video_path
 from desktop_twin.errors import UserError
 from desktop_twin.store import TwinProject
@@ -49,7 +49,7 @@ def left_takes(project: TwinProject) -> list[LeftTake]:
         if not is_kept_take(tracks) or take_video_path(tracks).name in added or _still_recording(tracks):
             continue
         try:
-            seconds = open_recording(tracks).seconds
+            seconds = recorded_seconds(tracks)
         except (OSError, ValueError, UserError):
             continue  # not readable as a recording: nothing that could be added
         if seconds >= MIN_TAKE_SECONDS:

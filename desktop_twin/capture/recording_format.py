@@ -110,6 +110,12 @@ class AppendOnlyFile:
         self._file.close()
 
 
+def take_seconds(first_time: float, last_time: float, fps: float) -> float:
+    """A take's length: from its first frame's capture time to its last, plus one frame's length;
+    by capture times, not by frames at the camera's claimed rate (webcams halve theirs in dim light)."""
+    return float(last_time - first_time) + 1.0 / fps
+
+
 class VideoTrackWriter:
     """Appends each frame as a JPEG, then its index line, so a frame counts only once whole."""
 
@@ -121,9 +127,7 @@ class VideoTrackWriter:
         self.last_time: float | None = None
 
     def seconds(self, fps: float) -> float:
-        """From the first frame to the last, plus one frame's length: as recording_reader reads it back,
-        by capture times, not by frames at the claimed rate (webcams halve their rate in dim light)."""
-        return self.last_time - self.first_time + 1.0 / fps if self.frames_written else 0.0
+        return take_seconds(self.first_time, self.last_time, fps) if self.frames_written else 0.0
 
     def write(self, image: np.ndarray, capture_time: float) -> None:
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])

@@ -15,6 +15,7 @@ from desktop_twin.capture.recording_format import (
     VIDEO_INDEX_FILE,
     RecordingMetadata,
     read_metadata,
+    take_seconds,
 )
 from desktop_twin.errors import UserError
 
@@ -74,18 +75,29 @@ class Recording:
 
     @property
     def seconds(self) -> float:
-        """From the first to the last frame, plus one frame's length."""
-        if not len(self.video):
-            return 0.0
-        return float(self.video.times[-1] - self.video.times[0]) + 1.0 / self.metadata.fps
+        return _seconds(self.video, self.metadata.fps)
 
 
 def open_recording(folder: Path) -> Recording:
     folder = Path(folder)
+    metadata = _metadata(folder)
+    return Recording(folder, metadata, _read_video(folder), _read_audio(folder, metadata.sample_rate))
+
+
+def recorded_seconds(folder: Path) -> float:
+    """A recording's length, as Recording.seconds, from its video index alone: its sound, megabytes
+    in a long take, is not read."""
+    return _seconds(_read_video(Path(folder)), _metadata(Path(folder)).fps)
+
+
+def _seconds(video: RecordedVideo, fps: float) -> float:
+    return take_seconds(video.times[0], video.times[-1], fps) if len(video) else 0.0
+
+
+def _metadata(folder: Path) -> RecordingMetadata:
     if not (folder / METADATA_FILE).is_file():
         raise UserError(f"{folder} is not a recording (it has no {METADATA_FILE}).")
-    metadata = read_metadata(folder)
-    return Recording(folder, metadata, _read_video(folder), _read_audio(folder, metadata.sample_rate))
+    return read_metadata(folder)
 
 
 def _read_video(folder: Path) -> RecordedVideo:

@@ -100,17 +100,17 @@ def budget_runs(project, runs: list[str], seconds_left: float, record) -> None:
     at its end; skipped when the steps/s seen so far say it would not end in the time left."""
     began, done_steps = time.monotonic(), 0
     for run in runs:
-        start, steps = run.split("@")
-        steps, _, rate_given = steps.partition(":")
-        peak = float(rate_given) if rate_given else None
+        start, _, length = run.partition("@")
+        count, _, rate_given = length.partition(":")
+        steps, peak = int(count), float(rate_given) if rate_given else None
         spent = time.monotonic() - began
         rate = done_steps / spent if done_steps else None
-        if rate and int(steps) / rate + 20 > seconds_left - spent:
+        if rate and steps / rate + 20 > seconds_left - spent:
             record(phase="warning", message=f"{run} skipped: out of time")
             continue
-        point = budget_run(project, start == "scratch", int(steps), "standard", peak)
-        done_steps += int(steps)
-        record(phase="budget", start=start, steps=int(steps), learning_rate=peak, **point)
+        point = budget_run(project, start == "scratch", steps, "standard", peak)
+        done_steps += steps
+        record(phase="budget", start=start, steps=steps, learning_rate=peak, **point)
 
 
 def prepared_t01(carry: Path):

@@ -178,6 +178,8 @@ class RecordPage(QWidget):
     def showEvent(self, event) -> None:
         self.context.devices.ensure_probed()
         super().showEvent(event)
+        self._show_left_take()
+        self._update_buttons()
 
     def _on_twin_changed(self) -> None:
         project = self.context.selection.project
@@ -207,6 +209,8 @@ class RecordPage(QWidget):
     def _show_left_take(self) -> None:
         """Offer back a take the twin's footage lacks (the app closed mid-take, say), while it is idle."""
         project = self.context.selection.project
+        if not self.isVisible():
+            return  # looked for again when the page shows (showEvent), not on every job elsewhere
         if self.worker is not None or project is None or self.context.pool.activity(project.name):
             return  # a take in progress is not a left one; a job on the twin may be adding it
         from desktop_twin.capture.left_takes import left_takes
